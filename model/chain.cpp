@@ -1,0 +1,247 @@
+#include "model/chain.hpp"
+
+#include <algorithm>
+
+namespace chaincheck::model {
+namespace {
+
+LayerAnswer raw_layer_status(const Image& img, int image, u64 off, u64 bytes) {
+  const RawImage& r = img.raw();
+  LayerAnswer a;
+  BlockStatus& st = a.status;
+  st.image = image;
+  st.host_offset = off;
+  if (off < r.file_size) {
+    auto run = r.host_data.at(off);
+    st.pnum = std::min(run.end() - off, bytes);
+    // file-posix raw_co_block_status: SEEK_DATA/SEEK_HOLE; always OFFSET_VALID.
+    st.flags = (run.value ? kData : kZero) | kOffsetValid;
+  } else {
+    // Past the real EOF inside the sector-rounded length: -ENXIO -> ZERO (iotest 221).
+    st.pnum = bytes;
+    st.flags = kZero | kOffsetValid;
+  }
+  st.flags |= kAllocated;  // raw has no backing: the generic layer marks DATA|ZERO allocated
+  return a;
+}
+
+LayerAnswer qcow2_layer_status(const ModelState& s, const Graph& g, const Node& n, int image,
+                               u64 off, u64 bytes) {
+  const Qcow2Image& q = s.image(image).qcow2();
+  LayerAnswer a;
+  BlockStatus& st = a.status;
+  auto run = q.units.at(off);
+  st.pnum = std::min(run.end() - off, bytes);
+  const Qcow2Unit& u = run.value;
+  switch (u.type) {
+    case ClusterType::Normal:
+      st.flags = kData | kOffsetValid;
+      // RECURSE on a metadata-preallocated image finds the host hole (qcow2.c, §5.2).
+      if (u.host_hole && q.metadata_preallocated) st.flags |= kZero;
+      break;
+    case ClusterType::ZeroAlloc: st.flags = kZero | kOffsetValid; break;
+    case ClusterType::ZeroPlain: st.flags = kZero; break;
+    case ClusterType::Compressed: st.flags = kData; break;
+    case ClusterType::UnallocatedAlloc: st.flags = kOffsetValid; break;
+    case ClusterType::Unallocated: st.flags = 0; break;
+  }
+  if (st.flags & kOffsetValid) {
+    st.host_offset = static_cast<u64>(static_cast<std::int64_t>(off) + u.host_delta);
+    st.image = image;
+  }
+  if (st.flags & (kData | kZero)) {
+    st.flags |= kAllocated;
+  } else if (n.backing < 0) {
+    st.flags |= kZero;  // nothing to defer to: reads as zero, but not allocated (io.c)
+  } else {
+    u64 blen = node_length(s, g, n.backing);
+    if (off >= blen) {
+      st.flags |= kZero;  // past a short backing file: inferred zero (io.c, want_zero)
+    } else {
+      st.pnum = std::min(st.pnum, blen - off);  // precise: the answer changes at its EOF
+    }
+  }
+  return a;
+}
+
+}  // namespace
+
+LayerAnswer layer_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  u64 len = node_length(s, g, node);
+  if (offset >= len || bytes == 0) {
+    LayerAnswer a;
+    a.status.flags = offset >= len ? kEof : 0;
+    return a;
+  }
+  bytes = std::min(bytes, len - offset);
+  const Node& n = g.node(node);
+  LayerAnswer a;
+  if (n.kind == NodeKind::Image) {
+    const Image& img = s.image(n.image);
+    a = img.format() == ImageFormat::Raw ? raw_layer_status(img, n.image, offset, bytes)
+                                         : qcow2_layer_status(s, g, n, n.image, offset, bytes);
+    a.format_node = node;
+    a.format_offset = offset;
+  } else {
+    // Filters answer RAW: their child's status at the mapped offset (io.c, §6.3).
+    u64 shift = n.kind == NodeKind::RawWindow ? n.window_offset : 0;
+    a = layer_status(s, g, n.child, offset + shift, bytes);
+  }
+  a.status.flags &= ~static_cast<std::uint32_t>(kEof);
+  if (offset + a.status.pnum == len) a.status.flags |= kEof;
+  return a;
+}
+
+namespace {
+
+BlockStatus walk(const ModelState& s, const Graph& g, int node, u64 off, u64 bytes,
+                 unsigned above) {
+  LayerAnswer a = layer_status(s, g, node, off, bytes);
+  BlockStatus st = a.status;
+  unsigned index = above + 1;
+  st.layer = index - 1;
+  if (st.flags & kAllocated) {
+    st.depth = index;
+    return st;
+  }
+  st.depth = 0;
+  const Node& f = g.node(a.format_node);
+  if (f.backing < 0) return st;
+  u64 blen = node_length(s, g, f.backing);
+  if (a.format_offset >= blen) {
+    // Zeroes past a short backing file count as allocated in that backing layer
+    // (bdrv_co_common_block_status_above, QEMU 5.2 "block/io: fix ..._above").
+    BlockStatus z;
+    z.flags = kZero | kAllocated;
+    z.pnum = st.pnum;
+    z.depth = index + 1;
+    z.layer = index;
+    return z;
+  }
+  return walk(s, g, f.backing, a.format_offset, st.pnum, index);
+}
+
+}  // namespace
+
+BlockStatus block_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  u64 len = node_length(s, g, node);
+  if (offset >= len || bytes == 0) {
+    BlockStatus st;
+    st.flags = offset >= len ? kEof : 0;
+    return st;
+  }
+  bytes = std::min(bytes, len - offset);
+  BlockStatus st = walk(s, g, node, offset, bytes, 0);
+  st.flags &= ~static_cast<std::uint32_t>(kEof);
+  if (offset + st.pnum == len) st.flags |= kEof;
+  return st;
+}
+
+bool top_allocated(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes,
+                   u64* pnum) {
+  LayerAnswer a = layer_status(s, g, node, offset, bytes);
+  *pnum = a.status.pnum;
+  return (a.status.flags & kAllocated) != 0;
+}
+
+std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,
+                                         u64 offset, u64 length) {
+  std::vector<StatusExtent> out;
+  u64 len = node_length(s, g, node);
+  u64 end = offset > len ? offset : std::min(len, offset + std::min(length, len - offset));
+  for (u64 pos = offset; pos < end;) {
+    BlockStatus st = block_status(s, g, node, pos, end - pos);
+    if (st.pnum == 0) break;
+    bool merged = false;
+    if (!out.empty()) {
+      BlockStatus& prev = out.back().status;
+      bool host_contiguous = !(st.flags & kOffsetValid) ||
+                             (prev.image == st.image && prev.host_offset + prev.pnum == st.host_offset);
+      if ((prev.flags & ~kEof) == (st.flags & ~kEof) && prev.depth == st.depth &&
+          prev.layer == st.layer && host_contiguous) {
+        prev.pnum += st.pnum;
+        prev.flags = (prev.flags & ~kEof) | (st.flags & kEof);
+        merged = true;
+      }
+    }
+    if (!merged) out.push_back({pos, st});
+    pos += st.pnum;
+  }
+  return out;
+}
+
+namespace {
+
+void append_run(std::vector<Extent<std::uint8_t>>& out, u64 start, u64 len, std::uint8_t v) {
+  if (len == 0) return;
+  if (!out.empty() && out.back().value == v && out.back().end() == start) {
+    out.back().length += len;
+  } else {
+    out.push_back({start, len, v});
+  }
+}
+
+// Appends runs for [off, off+len) of `node`, positioned at `base` + (x - off).
+void read_into(const ModelState& s, const Graph& g, int node, u64 off, u64 len, u64 base,
+               std::vector<Extent<std::uint8_t>>& out) {
+  u64 nlen = node_length(s, g, node);
+  u64 avail = off < nlen ? std::min(len, nlen - off) : 0;
+  const Node& n = g.node(node);
+  if (avail > 0) {
+    if (n.kind != NodeKind::Image) {
+      u64 shift = n.kind == NodeKind::RawWindow ? n.window_offset : 0;
+      read_into(s, g, n.child, off + shift, avail, base, out);
+    } else if (s.image(n.image).format() == ImageFormat::Raw) {
+      const RawImage& r = s.image(n.image).raw();
+      u64 in_file = off < r.file_size ? std::min(avail, r.file_size - off) : 0;
+      r.content.for_each(off, in_file, [&](const Extent<std::uint8_t>& e) {
+        append_run(out, base + (e.start - off), e.length, e.value);
+      });
+      append_run(out, base + in_file, avail - in_file, 0);  // sector-rounding tail
+    } else {
+      const Qcow2Image& q = s.image(n.image).qcow2();
+      q.units.for_each(off, avail, [&](const Extent<Qcow2Unit>& e) {
+        u64 at = base + (e.start - off);
+        switch (e.value.type) {
+          case ClusterType::Normal:
+          case ClusterType::Compressed:
+            q.data.for_each(e.start, e.length, [&](const Extent<std::uint8_t>& d) {
+              append_run(out, base + (d.start - off), d.length, d.value);
+            });
+            break;
+          case ClusterType::ZeroPlain:
+          case ClusterType::ZeroAlloc: append_run(out, at, e.length, 0); break;
+          case ClusterType::Unallocated:
+          case ClusterType::UnallocatedAlloc:
+            if (n.backing >= 0) {
+              read_into(s, g, n.backing, e.start, e.length, at, out);
+            } else {
+              append_run(out, at, e.length, 0);
+            }
+            break;
+        }
+      });
+    }
+  }
+  append_run(out, base + avail, len - avail, 0);  // past a node's end reads as zero
+}
+
+}  // namespace
+
+std::vector<Extent<std::uint8_t>> content(const ModelState& s, const Graph& g, int node,
+                                          u64 offset, u64 length) {
+  std::vector<Extent<std::uint8_t>> out;
+  u64 len = node_length(s, g, node);
+  if (offset >= len) return out;
+  length = std::min(length, len - offset);
+  read_into(s, g, node, offset, length, offset, out);
+  return out;
+}
+
+bool reads_as_zero(const ModelState& s, const Graph& g, int node, u64 offset, u64 length) {
+  for (const auto& e : content(s, g, node, offset, length))
+    if (e.value != 0) return false;
+  return true;
+}
+
+}  // namespace chaincheck::model

@@ -1,0 +1,80 @@
+#include "model/projections/qemu_io.hpp"
+
+#include <cstdio>
+
+namespace chaincheck::model {
+
+std::vector<IoMapLine> qemu_io_map(const ModelState& s, const Graph& g) {
+  std::vector<IoMapLine> out;
+  u64 len = node_length(s, g, g.root);
+  for (u64 pos = 0; pos < len;) {
+    u64 pnum = 0;
+    bool a = top_allocated(s, g, g.root, pos, len - pos, &pnum);
+    if (pnum == 0) break;
+    // map_is_allocated extends while the same answer repeats.
+    if (!out.empty() && out.back().allocated == a) {
+      out.back().length += pnum;
+    } else {
+      out.push_back({pos, pnum, a});
+    }
+    pos += pnum;
+  }
+  return out;
+}
+
+IoAlloc qemu_io_alloc(const ModelState& s, const Graph& g, u64 offset, u64 count) {
+  IoAlloc r;
+  r.offset = offset;
+  u64 len = node_length(s, g, g.root);
+  u64 end = offset >= len ? offset : offset + std::min(count, len - offset);
+  for (u64 pos = offset; pos < end;) {
+    u64 pnum = 0;
+    bool a = top_allocated(s, g, g.root, pos, end - pos, &pnum);
+    if (pnum == 0) break;
+    if (a) r.allocated += pnum;
+    pos += pnum;
+  }
+  // At EOF the count shrinks to what was covered (qemu-io-cmds.c alloc_f).
+  r.count = end - offset;
+  return r;
+}
+
+std::string qemu_io_size(u64 bytes) {
+  static const char* units[] = {" EiB", " PiB", " TiB", " GiB", " MiB", " KiB"};
+  double v = static_cast<double>(bytes);
+  const char* suffix = " bytes";
+  for (int i = 0; i < 6; ++i) {
+    double unit = static_cast<double>(u64{1} << (10 * (6 - i)));
+    if (v >= unit) {
+      v /= unit;
+      suffix = units[i];
+      break;
+    }
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3f", v);
+  std::string str = buf;
+  auto trim = str.find(".000");
+  if (trim != std::string::npos) str.erase(trim);
+  return str + suffix;
+}
+
+std::string qemu_io_map_text(const std::vector<IoMapLine>& lines) {
+  std::string out;
+  char buf[256];
+  for (const IoMapLine& l : lines) {
+    std::snprintf(buf, sizeof buf, "%s (0x%llx) bytes %s allocated at offset %s (0x%llx)\n",
+                  qemu_io_size(l.length).c_str(), static_cast<unsigned long long>(l.length),
+                  l.allocated ? "   " : "not", qemu_io_size(l.start).c_str(),
+                  static_cast<unsigned long long>(l.start));
+    out += buf;
+  }
+  return out;
+}
+
+std::string qemu_io_alloc_text(const IoAlloc& a) {
+  return std::to_string(a.allocated) + "/" + std::to_string(a.count) +
+         " bytes allocated at offset " + qemu_io_size(a.offset) + "\n";
+}
+
+}  // namespace chaincheck::model
