@@ -1,0 +1,110 @@
+#include "model/model_system.hpp"
+
+#include <stdexcept>
+
+#include "model/rounding.hpp"
+
+namespace chaincheck::model {
+
+std::vector<NbdExtent> context_extents(const NbdObservation& nbd, const std::string& context) {
+  std::vector<NbdExtent> out;
+  for (const ContextReply& r : nbd.replies)
+    if (r.context == context) out.insert(out.end(), r.extents.begin(), r.extents.end());
+  return out;
+}
+
+std::string apply_step(ModelState& s, const Step& step) {
+  std::optional<OpError> err;
+  try {
+    if (auto* c = std::get_if<CreateStep>(&step)) {
+      err = create_image(s, c->options);
+    } else if (auto* t = std::get_if<TruncateStep>(&step)) {
+      err = truncate_file(s, t->name, t->size);
+    } else {
+      const IoStep& io = std::get<IoStep>(step);
+      err = apply(s, build_graph(s, io.graph), io.op, OpenOptions{true});
+    }
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return err ? err->message : std::string();
+}
+
+namespace {
+
+NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec& ex,
+                           const std::vector<Query>& queries, const ModelFaults& faults) {
+  NbdObservation nbd;
+  nbd.export_size = node_length(s, g, g.root);
+  // NBD_INFO_BLOCK_SIZE: min = the top node's request_alignment when the client asked.
+  nbd.block_size.minimum = ex.request_block_size ? node_alignment(s, g, g.root) : 1;
+  nbd.block_size.preferred = std::max<u64>(4096, nbd.block_size.minimum);
+  u64 min_block = nbd.block_size.minimum;
+  for (Query q : queries) {
+    if (q != Query::BaseAllocation && q != Query::AllocationDepth) continue;
+    NbdContext c = q == Query::BaseAllocation ? NbdContext::BaseAllocation : NbdContext::AllocationDepth;
+    nbd.contexts.push_back(to_string(c));
+    if (nbd.export_size == 0) continue;
+    ContextReply r;
+    r.context = to_string(c);
+    r.offset = 0;
+    r.request_length = nbd.export_size;
+    auto st = status_extents(s, g, g.root, 0, nbd.export_size);
+    if (min_block > 1) st = round_sticky(st, min_block, nbd.export_size);
+    std::vector<NbdExtent> ex_list;
+    for (const StatusExtent& e : st) {
+      BlockStatus b = e.status;
+      if (faults.filters_add_depth && c == NbdContext::AllocationDepth && b.depth > 0) {
+        // Injected fault: every filter above the first layer adds one.
+        int filters = 0;
+        for (int n = g.root; n >= 0 && g.node(n).kind != NodeKind::Image; n = g.node(n).child) ++filters;
+        if (b.depth > 1) b.depth += static_cast<unsigned>(filters);
+      }
+      std::uint32_t v = context_value(c, b);
+      if (faults.zero_hides_hole && c == NbdContext::BaseAllocation && (v & kNbdZero)) v &= ~kNbdHole;
+      ex_list.push_back({e.start, b.pnum, v});
+    }
+    r.extents = merge_equal(std::move(ex_list));
+    nbd.replies.push_back(std::move(r));
+  }
+  return nbd;
+}
+
+}  // namespace
+
+Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults faults) {
+  Observation obs;
+  if (!scenario.export_spec) return obs;
+  Graph g;
+  try {
+    g = build_graph(s, scenario.export_spec->graph);
+  } catch (const std::invalid_argument& e) {
+    obs.error = e.what();
+    return obs;
+  }
+  bool wants_nbd = false;
+  for (Query q : scenario.queries) {
+    switch (q) {
+      case Query::ImgMap: obs.img_map = qemu_img_map(s, g); break;
+      case Query::IoMap: obs.io_map = qemu_io_map(s, g); break;
+      case Query::Content: obs.content = content(s, g, g.root, 0, node_length(s, g, g.root)); wants_nbd = true; break;
+      case Query::BaseAllocation:
+      case Query::AllocationDepth: wants_nbd = true; break;
+    }
+  }
+  if (wants_nbd) obs.nbd = predict_nbd(s, g, *scenario.export_spec, scenario.queries, faults);
+  return obs;
+}
+
+Observation ModelSystem::run(const Scenario& scenario) {
+  state_ = ModelState{};
+  state_.host = scenario.host;
+  std::vector<std::string> errors;
+  for (const Step& step : scenario.steps) errors.push_back(apply_step(state_, step));
+  Observation obs = predict(state_, scenario, faults_);
+  obs.step_errors = std::move(errors);
+  obs.versions["model"] = "chaincheck-model";
+  return obs;
+}
+
+}  // namespace chaincheck::model

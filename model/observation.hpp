@@ -1,0 +1,61 @@
+// What a system said about a scenario, in the model's own types. The model's predictions
+// and the real stack's observations share this form so the oracle compares like with like.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/projections/nbd_contexts.hpp"
+#include "model/projections/qemu_img_map.hpp"
+#include "model/projections/qemu_io.hpp"
+#include "model/scenario.hpp"
+
+namespace chaincheck::model {
+
+// One NBD_REPLY_TYPE_BLOCK_STATUS chunk exactly as sent: extents start at `offset` and
+// follow each other (start is filled in cumulatively).
+struct ContextReply {
+  std::string context;
+  u64 offset = 0;       // the request's offset
+  u64 request_length = 0;
+  std::vector<NbdExtent> extents;
+};
+
+struct BlockSizeLimits {
+  u64 minimum = 1;
+  u64 preferred = 4096;
+  u64 maximum = 32 * 1024 * 1024;
+};
+
+struct NbdObservation {
+  u64 export_size = 0;
+  BlockSizeLimits block_size;
+  std::vector<std::string> contexts;  // negotiated
+  std::vector<ContextReply> replies;  // in the order received
+  std::string error;                  // non-empty when the server or client failed
+};
+
+struct Observation {
+  std::vector<std::string> step_errors;  // one per step: empty when it succeeded
+  std::optional<std::vector<MapEntry>> img_map;
+  std::optional<std::vector<IoMapLine>> io_map;
+  std::optional<NbdObservation> nbd;
+  std::optional<std::vector<Extent<std::uint8_t>>> content;
+  std::map<std::string, std::string> versions;
+  std::string error;  // the system could not run the scenario at all
+};
+
+// All extents of one context, concatenated over every reply (replies may stop short).
+std::vector<NbdExtent> context_extents(const NbdObservation& nbd, const std::string& context);
+
+// Anything that can run a scenario: the model itself, or the real QEMU stack.
+class SystemUnderTest {
+ public:
+  virtual ~SystemUnderTest() = default;
+  virtual std::string name() const = 0;
+  virtual Observation run(const Scenario& scenario) = 0;
+};
+
+}  // namespace chaincheck::model

@@ -1,0 +1,71 @@
+// A scenario is data: images and how they are created, guest operations, the graph that
+// is exported and queried, and the queries. The model answers it (ModelStack) and so does
+// the real stack (impl/scenario); the oracle compares the two. Schema: docs in
+// model/SCENARIO.md; JSON codec in scenario_json.hpp.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/graph.hpp"
+#include "model/operations.hpp"
+
+namespace chaincheck::model {
+
+// A node of the graph to open, as a tree: an image (with its header's backing chain, no
+// backing, or an explicit backing node) or a filter over a child.
+struct GraphSpec {
+  enum class Backing { FromHeader, Null, Explicit };
+  std::optional<std::string> image;  // set: an image node
+  Backing backing = Backing::FromHeader;
+  NodeKind filter = NodeKind::Image;  // a filter node when image is unset
+  u64 align = 0;                      // blkdebug
+  u64 offset = 0;                     // raw window
+  std::optional<u64> size;            // raw window
+  std::shared_ptr<GraphSpec> child;   // filter child, or explicit backing of an image
+
+  static GraphSpec of_image(std::string name, bool backing_null = false);
+  bool operator==(const GraphSpec& o) const;
+};
+
+Graph build_graph(const ModelState& s, const GraphSpec& spec);
+// A one-line description: "blkdebug(align=4096) > top.qcow2 > base.raw"
+std::string describe(const GraphSpec& spec);
+
+struct CreateStep { CreateOptions options; };
+struct TruncateStep { std::string name; u64 size = 0; };
+// Guest operations through qemu-io on a graph (BDRV_O_UNMAP set, as qemu-io does).
+struct IoStep { GraphSpec graph; GuestOp op; };
+
+using Step = std::variant<CreateStep, TruncateStep, IoStep>;
+std::string describe(const Step& step);
+
+enum class Query {
+  ImgMap,          // qemu-img map --output=json of the export graph
+  IoMap,           // qemu-io -c map of the export graph
+  BaseAllocation,  // NBD base:allocation
+  AllocationDepth, // NBD qemu:allocation-depth
+  Content,         // every guest byte read back over NBD
+};
+const char* to_string(Query q);
+std::optional<Query> query_from_string(const std::string& s);
+
+struct ExportSpec {
+  GraphSpec graph;
+  bool request_block_size = true;  // the client asks for block sizes (libnbd default)
+};
+
+struct Scenario {
+  std::string name;
+  std::uint64_t seed = 0;  // campaign seed that produced it, 0 if hand-written
+  HostFs host;
+  std::vector<Step> steps;
+  std::optional<ExportSpec> export_spec;
+  std::vector<Query> queries;
+};
+
+}  // namespace chaincheck::model

@@ -1,0 +1,140 @@
+#include "model/scenario_generator.hpp"
+
+#include <algorithm>
+
+namespace chaincheck::model {
+
+std::size_t Chooser::weighted(const std::vector<unsigned>& weights) {
+  unsigned total = 0;
+  for (unsigned w : weights) total += w;
+  u64 r = range(0, total - 1);
+  // Walk from the first (simplest) choice so small answers pick it.
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    if (r < weights[i]) return i;
+    r -= weights[i];
+  }
+  return weights.size() - 1;
+}
+
+namespace {
+
+constexpr u64 KiB = 1024;
+
+struct LayerInfo {
+  std::string name;
+  ImageFormat format;
+  u64 size;          // guest length
+  u64 cluster;       // allocation unit used for biasing (qcow2 cluster, fs block for raw)
+  u64 subcluster;
+};
+
+// A value near a boundary that matters: a multiple of one of `units`, nudged sometimes.
+u64 boundary_value(Chooser& c, u64 limit, const std::vector<u64>& units, bool allow_odd) {
+  u64 unit = units[c.range(0, units.size() - 1)];
+  u64 k = c.range(0, std::max<u64>(1, limit / unit));
+  u64 v = k * unit;
+  switch (c.weighted({6, 1, 1, allow_odd ? 1u : 0u})) {
+    case 1: v = v >= 512 ? v - 512 : v; break;
+    case 2: v += 512; break;
+    case 3: v += c.range(1, 511); break;
+    default: break;
+  }
+  return std::min(v, limit);
+}
+
+GuestOp random_op(Chooser& c, const LayerInfo& l, const GeneratorConfig& cfg) {
+  GuestOp op;
+  std::vector<u64> units = {l.cluster, l.subcluster, 512, 4096};
+  bool qcow2 = l.format == ImageFormat::Qcow2;
+  std::size_t kind = c.weighted({8, 5, 3, (qcow2 && cfg.compressed_writes) ? 1u : 0u});
+  op.kind = static_cast<OpKind>(kind);
+  if (op.kind == OpKind::WriteCompressed) {
+    u64 clusters = std::max<u64>(1, l.size / l.cluster);
+    u64 first = c.range(0, clusters - 1);
+    u64 n = c.range(1, std::min<u64>(4, clusters - first));
+    op.offset = first * l.cluster;
+    op.length = std::min(n * l.cluster, l.size - op.offset);
+  } else {
+    op.offset = boundary_value(c, l.size - 512, units, true);
+    u64 room = l.size - op.offset;
+    op.length = std::max<u64>(1, boundary_value(c, std::min(room, 4 * l.cluster), units, true));
+    op.length = std::min(op.length, room);
+  }
+  op.pattern = static_cast<std::uint8_t>(c.range(0, 3) == 0 ? 0 : c.range(1, 255));
+  if (op.kind == OpKind::WriteZeroes) op.may_unmap = c.chance(50);
+  return op;
+}
+
+}  // namespace
+
+Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
+  Scenario s;
+  s.name = "generated";
+  unsigned layers = static_cast<unsigned>(c.range(1, std::max(1u, cfg.max_layers)));
+  std::vector<LayerInfo> info;
+  std::vector<u64> sizes = {256 * KiB, 64 * KiB, 1024 * KiB, 128 * KiB, 4096 * KiB};
+  for (unsigned i = 0; i < layers; ++i) {
+    LayerInfo l;
+    bool bottom = i == 0;
+    l.format = bottom && c.chance(35) ? ImageFormat::Raw : ImageFormat::Qcow2;
+    l.name = "l" + std::to_string(i) + (l.format == ImageFormat::Raw ? ".raw" : ".qcow2");
+    u64 size = std::min(sizes[c.range(0, sizes.size() - 1)], cfg.max_image_size);
+    CreateOptions o;
+    o.name = l.name;
+    o.format = l.format;
+    if (l.format == ImageFormat::Raw) {
+      if (cfg.unaligned_raw && c.chance(20)) size -= c.range(1, 511);
+      o.size = size;
+      l.size = round_up(size, 512);
+      l.cluster = 4096;
+      l.subcluster = 512;
+      s.steps.push_back(CreateStep{o});
+    } else {
+      static const unsigned bits[] = {16, 12, 9, 14, 20, 21};
+      o.cluster_bits = bits[c.range(0, 5)];
+      o.extended_l2 = cfg.extended_l2 && o.cluster_bits >= 14 && c.chance(30);
+      o.v3 = !(cfg.v2 && !o.extended_l2 && c.chance(10));
+      if (!bottom) {
+        o.backing_file = info.back().name;
+        o.backing_format = info.back().format;
+        // Backings shorter or longer than the overlay, or no size (inherit).
+        if (c.chance(40)) o.size = std::min(size, cfg.max_image_size);
+      } else {
+        o.size = size;
+      }
+      if (cfg.preallocation && (bottom || o.extended_l2) && c.chance(15)) {
+        o.preallocation = static_cast<Preallocation>(c.range(1, 3));
+      }
+      l.size = o.size ? round_up(*o.size, 512) : info.back().size;
+      l.cluster = u64{1} << o.cluster_bits;
+      l.subcluster = o.extended_l2 ? l.cluster / 32 : l.cluster;
+      s.steps.push_back(CreateStep{o});
+    }
+    info.push_back(l);
+    unsigned ops = static_cast<unsigned>(c.range(0, cfg.max_ops_per_layer));
+    for (unsigned k = 0; k < ops && l.size >= 1024; ++k) {
+      IoStep io;
+      io.graph = GraphSpec::of_image(l.name);
+      io.op = random_op(c, l, cfg);
+      s.steps.push_back(io);
+    }
+  }
+  ExportSpec ex;
+  ex.graph = GraphSpec::of_image(info.back().name, info.size() > 1 && c.chance(20));
+  if (cfg.filters) {
+    unsigned filters = static_cast<unsigned>(c.weighted({6, 3, 1}));
+    for (unsigned f = 0; f < filters; ++f) {
+      GraphSpec top;
+      top.filter = static_cast<NodeKind>(c.weighted({0, 4, 0, 2, 2}));  // blkdebug, cor, throttle
+      if (top.filter == NodeKind::Image) top.filter = NodeKind::Blkdebug;
+      if (top.filter == NodeKind::Blkdebug) top.align = u64{512} << c.range(0, 7);
+      top.child = std::make_shared<GraphSpec>(ex.graph);
+      ex.graph = top;
+    }
+  }
+  s.export_spec = ex;
+  s.queries = {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content};
+  return s;
+}
+
+}  // namespace chaincheck::model

@@ -1,0 +1,289 @@
+#include "model/scenario_json.hpp"
+
+#include "model/sizes.hpp"
+
+namespace chaincheck::model {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw ScenarioError(path + ": " + what);
+}
+
+const json& field(const json& j, const std::string& path, const char* key) {
+  if (!j.is_object()) fail(path, "expected an object");
+  auto it = j.find(key);
+  if (it == j.end()) fail(path + "." + key, "missing");
+  return *it;
+}
+
+u64 size_value(const json& v, const std::string& path) {
+  if (v.is_number_unsigned()) return v.get<u64>();
+  if (v.is_number_integer()) {
+    if (v.get<std::int64_t>() < 0) fail(path, "must not be negative");
+    return v.get<u64>();
+  }
+  if (v.is_string()) {
+    if (auto n = parse_size(v.get<std::string>())) return *n;
+    fail(path, "'" + v.get<std::string>() + "' is not a size (e.g. 65536, 64k, 1M)");
+  }
+  fail(path, "expected a size");
+}
+
+u64 size_field(const json& j, const std::string& path, const char* key) {
+  return size_value(field(j, path, key), path + "." + key);
+}
+
+std::string string_field(const json& j, const std::string& path, const char* key) {
+  const json& v = field(j, path, key);
+  if (!v.is_string()) fail(path + "." + key, "expected a string");
+  return v.get<std::string>();
+}
+
+bool bool_or(const json& j, const std::string& path, const char* key, bool dflt) {
+  auto it = j.find(key);
+  if (it == j.end()) return dflt;
+  if (!it->is_boolean()) fail(path + "." + key, "expected true or false");
+  return it->get<bool>();
+}
+
+void only_keys(const json& j, const std::string& path, std::initializer_list<const char*> keys) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* k : keys) known = known || it.key() == k;
+    if (!known) fail(path + "." + it.key(), "unknown field");
+  }
+}
+
+ImageFormat format_value(const json& v, const std::string& path) {
+  if (v == "raw") return ImageFormat::Raw;
+  if (v == "qcow2") return ImageFormat::Qcow2;
+  fail(path, "unknown format (expected raw or qcow2)");
+}
+
+unsigned log2_exact(u64 v, const std::string& path) {
+  for (unsigned b = 9; b <= 21; ++b)
+    if (v == (u64{1} << b)) return b;
+  fail(path, std::to_string(v) + " is not a power of two between 512 and 2M");
+}
+
+CreateOptions create_from_json(const json& j, const std::string& path) {
+  only_keys(j, path, {"name", "format", "size", "cluster_size", "extended_l2", "compat", "preallocation",
+                      "backing", "backing_format"});
+  CreateOptions o;
+  o.name = string_field(j, path, "name");
+  o.format = format_value(field(j, path, "format"), path + ".format");
+  if (j.contains("size")) o.size = size_field(j, path, "size");
+  if (j.contains("cluster_size")) o.cluster_bits = log2_exact(size_field(j, path, "cluster_size"), path + ".cluster_size");
+  o.extended_l2 = bool_or(j, path, "extended_l2", false);
+  if (j.contains("compat")) {
+    std::string c = string_field(j, path, "compat");
+    if (c != "0.10" && c != "1.1") fail(path + ".compat", "expected \"0.10\" or \"1.1\"");
+    o.v3 = c == "1.1";
+  }
+  if (j.contains("preallocation")) {
+    std::string p = string_field(j, path, "preallocation");
+    if (p == "off") o.preallocation = Preallocation::Off;
+    else if (p == "metadata") o.preallocation = Preallocation::Metadata;
+    else if (p == "falloc") o.preallocation = Preallocation::Falloc;
+    else if (p == "full") o.preallocation = Preallocation::Full;
+    else fail(path + ".preallocation", "expected off, metadata, falloc or full");
+  }
+  if (j.contains("backing")) o.backing_file = string_field(j, path, "backing");
+  if (j.contains("backing_format")) o.backing_format = format_value(j["backing_format"], path + ".backing_format");
+  if (o.backing_file && !o.backing_format) fail(path + ".backing_format", "missing (always name the backing format)");
+  return o;
+}
+
+NodeKind filter_value(const std::string& name, const std::string& path) {
+  for (NodeKind k : {NodeKind::Blkdebug, NodeKind::RawWindow, NodeKind::CopyOnRead, NodeKind::Throttle,
+                     NodeKind::Preallocate, NodeKind::Compress})
+    if (name == to_string(k)) return k;
+  fail(path, "unknown filter '" + name + "' (expected blkdebug, raw, copy-on-read, throttle, preallocate, compress)");
+}
+
+OpKind op_value(const std::string& name, const std::string& path) {
+  for (OpKind k : {OpKind::Write, OpKind::WriteZeroes, OpKind::Discard, OpKind::WriteCompressed})
+    if (name == to_string(k)) return k;
+  fail(path, "unknown operation '" + name + "' (expected write, write-zeroes, discard, write-compressed)");
+}
+
+}  // namespace
+
+GraphSpec graph_from_json(const json& j, const std::string& path) {
+  if (!j.is_object()) fail(path, "expected an object");
+  GraphSpec g;
+  if (j.contains("image")) {
+    only_keys(j, path, {"image", "backing"});
+    g.image = string_field(j, path, "image");
+    if (j.contains("backing")) {
+      if (j["backing"].is_null()) {
+        g.backing = GraphSpec::Backing::Null;
+      } else {
+        g.backing = GraphSpec::Backing::Explicit;
+        g.child = std::make_shared<GraphSpec>(graph_from_json(j["backing"], path + ".backing"));
+      }
+    }
+    return g;
+  }
+  only_keys(j, path, {"filter", "align", "offset", "size", "child"});
+  g.filter = filter_value(string_field(j, path, "filter"), path + ".filter");
+  g.child = std::make_shared<GraphSpec>(graph_from_json(field(j, path, "child"), path + ".child"));
+  if (g.filter == NodeKind::Blkdebug) {
+    g.align = size_field(j, path, "align");
+    if (g.align == 0 || (g.align & (g.align - 1))) fail(path + ".align", "must be a power of two");
+  } else if (j.contains("align")) {
+    fail(path + ".align", "only blkdebug has align");
+  }
+  if (j.contains("offset") || j.contains("size")) {
+    if (g.filter != NodeKind::RawWindow) fail(path, "only the raw filter has offset/size");
+    if (j.contains("offset")) g.offset = size_field(j, path, "offset");
+    if (j.contains("size")) g.size = size_field(j, path, "size");
+  }
+  return g;
+}
+
+Scenario scenario_from_json(const json& j) {
+  if (!j.is_object()) fail("scenario", "expected a JSON object");
+  only_keys(j, "scenario", {"name", "seed", "host", "steps", "export", "queries"});
+  Scenario s;
+  if (j.contains("name")) s.name = string_field(j, "scenario", "name");
+  if (j.contains("seed")) s.seed = size_field(j, "scenario", "seed");
+  if (j.contains("host")) {
+    const json& h = j["host"];
+    only_keys(h, "host", {"granularity", "zeroing_makes_holes"});
+    if (h.contains("granularity")) s.host.granularity = size_field(h, "host", "granularity");
+    s.host.zeroing_makes_holes = bool_or(h, "host", "zeroing_makes_holes", true);
+  }
+  const json& steps = field(j, "scenario", "steps");
+  if (!steps.is_array()) fail("steps", "expected an array");
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    std::string path = "steps[" + std::to_string(i) + "]";
+    const json& st = steps[i];
+    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}");
+    if (st.contains("create")) {
+      s.steps.push_back(CreateStep{create_from_json(st["create"], path + ".create")});
+    } else if (st.contains("truncate")) {
+      const json& t = st["truncate"];
+      only_keys(t, path + ".truncate", {"name", "size"});
+      s.steps.push_back(TruncateStep{string_field(t, path + ".truncate", "name"), size_field(t, path + ".truncate", "size")});
+    } else if (st.contains("io")) {
+      const json& io = st["io"];
+      std::string p = path + ".io";
+      only_keys(io, p, {"graph", "image", "op", "offset", "length", "pattern", "unmap"});
+      IoStep step;
+      if (io.contains("graph")) step.graph = graph_from_json(io["graph"], p + ".graph");
+      else step.graph = GraphSpec::of_image(string_field(io, p, "image"));
+      step.op.kind = op_value(string_field(io, p, "op"), p + ".op");
+      step.op.offset = size_field(io, p, "offset");
+      step.op.length = size_field(io, p, "length");
+      if (io.contains("pattern")) {
+        u64 pat = size_field(io, p, "pattern");
+        if (pat > 255) fail(p + ".pattern", "must be a byte (0..255)");
+        step.op.pattern = static_cast<std::uint8_t>(pat);
+      }
+      step.op.may_unmap = bool_or(io, p, "unmap", false);
+      s.steps.push_back(step);
+    } else {
+      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate or io)");
+    }
+  }
+  if (j.contains("export")) {
+    const json& e = j["export"];
+    only_keys(e, "export", {"graph", "request_block_size"});
+    ExportSpec ex;
+    ex.graph = graph_from_json(field(e, "export", "graph"), "export.graph");
+    ex.request_block_size = bool_or(e, "export", "request_block_size", true);
+    s.export_spec = ex;
+  }
+  if (j.contains("queries")) {
+    const json& q = j["queries"];
+    if (!q.is_array()) fail("queries", "expected an array");
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      std::string path = "queries[" + std::to_string(i) + "]";
+      if (!q[i].is_string()) fail(path, "expected a string");
+      auto v = query_from_string(q[i].get<std::string>());
+      if (!v) fail(path, "unknown query '" + q[i].get<std::string>() +
+                             "' (expected map, qemu-io-map, base:allocation, qemu:allocation-depth, content)");
+      s.queries.push_back(*v);
+    }
+    if (!s.queries.empty() && !s.export_spec) fail("export", "queries need an export");
+  }
+  return s;
+}
+
+Scenario scenario_from_text(const std::string& text) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // Turn the byte position into a line number for the message.
+    std::size_t line = 1;
+    for (std::size_t i = 0; i < e.byte && i < text.size(); ++i)
+      if (text[i] == '\n') ++line;
+    throw ScenarioError("line " + std::to_string(line) + ": invalid JSON (" + std::string(e.what()) + ")");
+  }
+  return scenario_from_json(j);
+}
+
+json to_json(const GraphSpec& g) {
+  json j;
+  if (g.image) {
+    j["image"] = *g.image;
+    if (g.backing == GraphSpec::Backing::Null) j["backing"] = nullptr;
+    if (g.backing == GraphSpec::Backing::Explicit && g.child) j["backing"] = to_json(*g.child);
+    return j;
+  }
+  j["filter"] = to_string(g.filter);
+  if (g.filter == NodeKind::Blkdebug) j["align"] = g.align;
+  if (g.filter == NodeKind::RawWindow) {
+    j["offset"] = g.offset;
+    if (g.size) j["size"] = *g.size;
+  }
+  if (g.child) j["child"] = to_json(*g.child);
+  return j;
+}
+
+json to_json(const Scenario& s) {
+  json j;
+  j["name"] = s.name;
+  if (s.seed) j["seed"] = s.seed;
+  j["host"] = {{"granularity", s.host.granularity}, {"zeroing_makes_holes", s.host.zeroing_makes_holes}};
+  json steps = json::array();
+  for (const Step& st : s.steps) {
+    if (auto* c = std::get_if<CreateStep>(&st)) {
+      const CreateOptions& o = c->options;
+      json cj = {{"name", o.name}, {"format", to_string(o.format)}};
+      if (o.size) cj["size"] = *o.size;
+      if (o.format == ImageFormat::Qcow2) {
+        cj["cluster_size"] = u64{1} << o.cluster_bits;
+        cj["extended_l2"] = o.extended_l2;
+        cj["compat"] = o.v3 ? "1.1" : "0.10";
+        cj["preallocation"] = to_string(o.preallocation);
+      }
+      if (o.backing_file) cj["backing"] = *o.backing_file;
+      if (o.backing_format) cj["backing_format"] = to_string(*o.backing_format);
+      steps.push_back({{"create", cj}});
+    } else if (auto* t = std::get_if<TruncateStep>(&st)) {
+      steps.push_back({{"truncate", {{"name", t->name}, {"size", t->size}}}});
+    } else {
+      const IoStep& io = std::get<IoStep>(st);
+      json ij = {{"graph", to_json(io.graph)}, {"op", to_string(io.op.kind)},
+                 {"offset", io.op.offset}, {"length", io.op.length}};
+      if (io.op.kind == OpKind::Write || io.op.kind == OpKind::WriteCompressed) ij["pattern"] = io.op.pattern;
+      if (io.op.kind == OpKind::WriteZeroes) ij["unmap"] = io.op.may_unmap;
+      steps.push_back({{"io", ij}});
+    }
+  }
+  j["steps"] = steps;
+  if (s.export_spec)
+    j["export"] = {{"graph", to_json(s.export_spec->graph)}, {"request_block_size", s.export_spec->request_block_size}};
+  json q = json::array();
+  for (Query x : s.queries) q.push_back(to_string(x));
+  j["queries"] = q;
+  return j;
+}
+
+}  // namespace chaincheck::model
