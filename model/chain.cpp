@@ -144,29 +144,39 @@ bool top_allocated(const ModelState& s, const Graph& g, int node, u64 offset, u6
   return (a.status.flags & kAllocated) != 0;
 }
 
-std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,
-                                         u64 offset, u64 length) {
-  std::vector<StatusExtent> out;
+void for_each_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 length,
+                     const std::function<void(const StatusExtent&)>& f) {
   u64 len = node_length(s, g, node);
   u64 end = offset > len ? offset : std::min(len, offset + std::min(length, len - offset));
+  StatusExtent pending;
+  bool have = false;
   for (u64 pos = offset; pos < end;) {
     BlockStatus st = block_status(s, g, node, pos, end - pos);
     if (st.pnum == 0) break;
-    bool merged = false;
-    if (!out.empty()) {
-      BlockStatus& prev = out.back().status;
+    if (have) {
+      BlockStatus& prev = pending.status;
       bool host_contiguous = !(st.flags & kOffsetValid) ||
                              (prev.image == st.image && prev.host_offset + prev.pnum == st.host_offset);
       if ((prev.flags & ~kEof) == (st.flags & ~kEof) && prev.depth == st.depth &&
           prev.layer == st.layer && host_contiguous) {
         prev.pnum += st.pnum;
         prev.flags = (prev.flags & ~kEof) | (st.flags & kEof);
-        merged = true;
+        pos += st.pnum;
+        continue;
       }
+      f(pending);
     }
-    if (!merged) out.push_back({pos, st});
+    pending = {pos, st};
+    have = true;
     pos += st.pnum;
   }
+  if (have) f(pending);
+}
+
+std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,
+                                         u64 offset, u64 length) {
+  std::vector<StatusExtent> out;
+  for_each_status(s, g, node, offset, length, [&](const StatusExtent& e) { out.push_back(e); });
   return out;
 }
 

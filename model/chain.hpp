@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "model/block_status.hpp"
@@ -38,6 +39,9 @@ struct StatusExtent {
 // (clipped at the node's end); adjacent extents with identical status are merged.
 std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,
                                          u64 offset, u64 length);
+// The same extents, streamed: no list is materialised (maps of huge sparse images).
+void for_each_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 length,
+                     const std::function<void(const StatusExtent&)>& f);
 
 // What the guest reads: runs of constant bytes tiling [offset, offset+length).
 std::vector<Extent<std::uint8_t>> content(const ModelState& s, const Graph& g, int node,

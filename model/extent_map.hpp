@@ -33,9 +33,26 @@ class ExtentMap {
   std::size_t extent_count() const { return runs_.size(); }
 
   // The run containing `off` (off < size()).
+  // Sequential scans (maps, status walks) hit the cached run or its successor, so a walk
+  // over n extents costs O(n), not O(n log n) cache-missing tree searches.
   Extent<V> at(u64 off) const {
     assert(off < size_);
-    auto it = std::prev(runs_.upper_bound(off));
+    auto it = runs_.end();
+    if (cursor_valid_) {
+      auto c = cursor_;
+      if (c->first <= off) {
+        for (int step = 0; step < 2 && c != runs_.end(); ++step, ++c) {
+          auto n = std::next(c);
+          if (n == runs_.end() || off < n->first) {
+            it = c;
+            break;
+          }
+        }
+      }
+    }
+    if (it == runs_.end()) it = std::prev(runs_.upper_bound(off));
+    cursor_ = it;
+    cursor_valid_ = true;
     auto next = std::next(it);
     u64 end = next == runs_.end() ? size_ : next->first;
     return {it->first, end - it->first, it->second};
@@ -44,6 +61,7 @@ class ExtentMap {
   // Set [off, off+len) to v; equal neighbours merge so the map stays canonical.
   void assign(u64 off, u64 len, const V& v) {
     assert(off + len <= size_);
+    cursor_valid_ = false;
     if (len == 0) return;
     u64 end = off + len;
     split_at(off);
@@ -58,6 +76,7 @@ class ExtentMap {
   // Grow (new bytes get `fill`) or shrink.
   void resize(u64 new_size, const V& fill) {
     if (new_size == size_) return;
+    cursor_valid_ = false;
     if (new_size < size_) {
       runs_.erase(runs_.lower_bound(new_size), runs_.end());
       size_ = new_size;
@@ -92,7 +111,23 @@ class ExtentMap {
   }
   std::vector<Extent<V>> extents() const { return extents(0, size_); }
 
-  bool operator==(const ExtentMap&) const = default;
+  bool operator==(const ExtentMap& o) const { return size_ == o.size_ && runs_ == o.runs_; }
+
+  ExtentMap(const ExtentMap& o) : size_(o.size_), runs_(o.runs_) {}
+  ExtentMap& operator=(const ExtentMap& o) {
+    size_ = o.size_;
+    runs_ = o.runs_;
+    cursor_valid_ = false;
+    return *this;
+  }
+  ExtentMap(ExtentMap&& o) noexcept : size_(o.size_), runs_(std::move(o.runs_)) { o.cursor_valid_ = false; }
+  ExtentMap& operator=(ExtentMap&& o) noexcept {
+    size_ = o.size_;
+    runs_ = std::move(o.runs_);
+    cursor_valid_ = false;
+    o.cursor_valid_ = false;
+    return *this;
+  }
 
  private:
   // Make a run start exactly at `off` (no-op at 0, at size or on an existing boundary).
@@ -114,6 +149,9 @@ class ExtentMap {
 
   u64 size_ = 0;
   std::map<u64, V> runs_;
+  // Not thread-safe: one ModelState per thread (campaign workers each own theirs).
+  mutable typename std::map<u64, V>::const_iterator cursor_{};
+  mutable bool cursor_valid_ = false;
 };
 
 }  // namespace chaincheck::model

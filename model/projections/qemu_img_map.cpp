@@ -4,7 +4,7 @@ namespace chaincheck::model {
 
 std::vector<MapEntry> qemu_img_map(const ModelState& s, const Graph& g, u64 start, u64 length) {
   std::vector<MapEntry> out;
-  for (const StatusExtent& e : status_extents(s, g, g.root, start, length)) {
+  for_each_status(s, g, g.root, start, length, [&](const StatusExtent& e) {
     const BlockStatus& st = e.status;
     MapEntry m;
     m.start = e.start;
@@ -21,11 +21,11 @@ std::vector<MapEntry> qemu_img_map(const ModelState& s, const Graph& g, u64 star
       if (p.zero == m.zero && p.data == m.data && p.depth == m.depth &&
           p.present == m.present && p.offset.has_value() == m.offset.has_value() && contiguous) {
         p.length += m.length;
-        continue;
+        return;
       }
     }
     out.push_back(m);
-  }
+  });
   return out;
 }
 
