@@ -1,6 +1,7 @@
 #include "impl/transcript/shell_words.hpp"
 
 #include <cctype>
+#include <cstdint>
 
 #include "model/sizes.hpp"
 
@@ -90,64 +91,72 @@ Words split_words(const std::string& text, int line) {
 
 namespace {
 
+// Integer arithmetic that stops at the first overflow (checked with the compiler builtins).
 struct Arith {
   const std::string& s;
   std::size_t i = 0;
   bool ok = true;
+  int depth = 0;
   void ws() {
     while (i < s.size() && s[i] == ' ') ++i;
   }
   std::int64_t primary() {
     ws();
+    if (!ok || ++depth > 64) {
+      ok = false;
+      return 0;
+    }
+    std::int64_t v = 0;
     if (i < s.size() && s[i] == '(') {
       ++i;
-      std::int64_t v = expr();
+      v = expr();
       ws();
       if (i >= s.size() || s[i] != ')') ok = false;
       ++i;
-      return v;
-    }
-    if (i < s.size() && s[i] == '-') {
+    } else if (i < s.size() && s[i] == '-') {
       ++i;
-      return -primary();
+      std::int64_t x = primary();
+      if (__builtin_sub_overflow(std::int64_t{0}, x, &v)) ok = false;
+    } else {
+      bool any = false;
+      while (ok && i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+        if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, s[i++] - '0', &v)) ok = false;
+        any = true;
+      }
+      if (!any) ok = false;
     }
-    std::int64_t v = 0;
-    bool any = false;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      if (v > (INT64_MAX - 9) / 10) ok = false;
-      v = v * 10 + (s[i++] - '0');
-      any = true;
-    }
-    if (!any) ok = false;
-    return v;
+    --depth;
+    return ok ? v : 0;
   }
   std::int64_t term() {
     std::int64_t v = primary();
-    for (;;) {
+    while (ok) {
       ws();
       if (i >= s.size() || (s[i] != '*' && s[i] != '/' && s[i] != '%')) return v;
       char op = s[i++];
       std::int64_t r = primary();
+      if (!ok) return 0;
       if (op == '*') {
-        if (r != 0 && (v > INT64_MAX / (r < 0 ? -r : r) || v < -INT64_MAX / (r < 0 ? -r : r))) ok = false;
-        v *= r;
-      } else if (r == 0) {
+        if (__builtin_mul_overflow(v, r, &v)) ok = false;
+      } else if (r == 0 || (r == -1 && v == INT64_MIN)) {
         ok = false;
       } else {
         v = op == '/' ? v / r : v % r;
       }
     }
+    return 0;
   }
   std::int64_t expr() {
     std::int64_t v = term();
-    for (;;) {
+    while (ok) {
       ws();
       if (i >= s.size() || (s[i] != '+' && s[i] != '-')) return v;
       char op = s[i++];
       std::int64_t r = term();
-      if ((op == '+' && r > 0 && v > INT64_MAX - r) || (op == '-' && r < 0 && v > INT64_MAX + r)) ok = false;
-      v = op == '+' ? v + r : v - r;
+      if (!ok) return 0;
+      if (op == '+' ? __builtin_add_overflow(v, r, &v) : __builtin_sub_overflow(v, r, &v)) ok = false;
     }
+    return 0;
   }
 };
 

@@ -113,7 +113,8 @@ std::string image_opts_json(const std::string& text, int line) {
       kp = dot + 1;
     }
   }
-  return j.dump();
+  // Transcripts may hold any bytes: never let invalid UTF-8 escape as an exception.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 ImageArg image_arg(const std::string& word, std::optional<std::string> format, bool image_opts, int line) {
@@ -126,7 +127,7 @@ ImageArg image_arg(const std::string& word, std::optional<std::string> format, b
   } else if (starts_with(word, "json:")) {
     a.structured = true;
     try {
-      a.json = nlohmann::json::parse(word.substr(5)).dump();
+      a.json = nlohmann::json::parse(word.substr(5)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } catch (const nlohmann::json::parse_error& e) {
       bad(line, std::string("invalid json: filename (") + e.what() + ")");
     }

@@ -112,3 +112,21 @@ TEST(ShellArithmetic, EvaluatesTheSeedForms) {
 
 }  // namespace
 }  // namespace chaincheck::impl
+
+namespace chaincheck::impl {
+namespace {
+
+// Found by fuzz/transcript_parser (corpus/regressions/transcript_parser).
+TEST(ShellArithmetic, RefusesOverflowInsteadOfWrapping) {
+  EXPECT_FALSE(shell_arithmetic("$((6666666666666666666666))"));
+  EXPECT_FALSE(shell_arithmetic("$((-9223372036854775807-1))"));
+  EXPECT_FALSE(shell_arithmetic("$(((-9223372036854775807-1)/-1))"));
+}
+
+TEST(Transcript, ImageOptsWithInvalidUtf8IsNotACrash) {
+  auto cmds = parse_transcript(std::string("qemu-img map --image-opts driver=qcow2,file.filename=\xff\xfe\n"));
+  EXPECT_NE(std::get<QemuImgMap>(cmds[0].command).image.json.find("driver"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chaincheck::impl

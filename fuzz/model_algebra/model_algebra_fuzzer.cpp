@@ -1,0 +1,108 @@
+// Fuzz target 1: the model's extent algebra. ExtentMap against a byte array, and the
+// sticky rounding laws on arbitrary status extents. Aborts on any violated law.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstdlib>
+#include <vector>
+
+#include "model/extent_map.hpp"
+#include "model/rounding.hpp"
+
+using namespace chaincheck::model;
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) std::abort();
+}
+
+void extent_map_vs_array(FuzzedDataProvider& p) {
+  u64 size = p.ConsumeIntegralInRange<u64>(1, 256);
+  ExtentMap<std::uint8_t> m(size, 0);
+  std::vector<std::uint8_t> a(size, 0);
+  int ops = p.ConsumeIntegralInRange(0, 32);
+  for (int i = 0; i < ops && p.remaining_bytes(); ++i) {
+    if (p.ConsumeIntegralInRange(0, 9) == 0) {
+      u64 n = p.ConsumeIntegralInRange<u64>(0, 256);
+      std::uint8_t fill = p.ConsumeIntegral<std::uint8_t>() & 3;
+      m.resize(n, fill);
+      a.resize(n, fill);
+      size = n;
+      continue;
+    }
+    if (size == 0) continue;
+    u64 off = p.ConsumeIntegralInRange<u64>(0, size - 1);
+    u64 len = p.ConsumeIntegralInRange<u64>(0, size - off);
+    std::uint8_t v = p.ConsumeIntegral<std::uint8_t>() & 3;
+    m.assign(off, len, v);
+    for (u64 k = off; k < off + len; ++k) a[k] = v;
+  }
+  check(m.size() == a.size());
+  u64 pos = 0;
+  std::uint8_t prev = 0;
+  bool first = true;
+  for (const auto& e : m.extents()) {
+    check(e.start == pos && e.length > 0);
+    check(first || e.value != prev);  // canonical: neighbours differ
+    for (u64 k = e.start; k < e.end(); ++k) check(a[k] == e.value);
+    prev = e.value;
+    first = false;
+    pos = e.end();
+  }
+  check(pos == a.size());
+  if (!a.empty()) {
+    u64 q = p.ConsumeIntegralInRange<u64>(0, a.size() - 1);
+    auto e = m.at(q);
+    check(e.start <= q && q < e.end() && e.value == a[q]);
+  }
+}
+
+void rounding_laws(FuzzedDataProvider& p) {
+  std::vector<StatusExtent> precise;
+  u64 align = u64{1} << p.ConsumeIntegralInRange(0, 14);
+  u64 pos = p.ConsumeIntegralInRange<u64>(0, 1 << 16);
+  u64 start = pos;
+  int n = p.ConsumeIntegralInRange(1, 24);
+  for (int i = 0; i < n; ++i) {
+    StatusExtent e;
+    e.start = pos;
+    e.status.pnum = p.ConsumeIntegralInRange<u64>(1, 4 * align);  // a few blocks each
+    e.status.flags = p.ConsumeIntegral<std::uint32_t>() & (kData | kZero | kOffsetValid | kAllocated);
+    e.status.depth = p.ConsumeIntegralInRange(0u, 4u);
+    e.status.host_offset = p.ConsumeIntegral<std::uint32_t>();
+    e.status.image = p.ConsumeIntegralInRange(-1, 2);
+    precise.push_back(e);
+    pos += e.status.pnum;
+  }
+  u64 end = pos;
+  auto rounded = round_sticky(precise, align, end);
+  u64 at = round_down(start, align);
+  for (const auto& r : rounded) {
+    check(r.status.pnum > 0);
+    check(r.start == at);
+    check(r.start % align == 0);
+    check(r.end() % align == 0 || r.end() == end);
+    for (u64 blk = r.start; blk < r.end(); blk += align) {
+      u64 be = std::min(blk + align, end);
+      bool any_data = false, all_zero = true;
+      for (const auto& e : precise) {
+        if (e.end() <= blk || e.start >= be) continue;
+        any_data |= (e.status.flags & kData) != 0;
+        all_zero &= (e.status.flags & kZero) != 0;
+      }
+      check(((r.status.flags & kData) != 0) == any_data);
+      check(((r.status.flags & kZero) != 0) == all_zero);
+    }
+    at = r.end();
+  }
+  check(at == end);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider p(data, size);
+  if (p.ConsumeBool()) extent_map_vs_array(p);
+  else rounding_laws(p);
+  return 0;
+}
