@@ -43,6 +43,23 @@ std::string base_text(std::uint32_t v) {
   if (v & model::kNbdZero) s += s.empty() ? "zero" : ",zero";
   return s.empty() ? "data" : s;
 }
+// Depths rounded to `align` with the sticky rule of model/rounding.hpp (shallowest non-zero).
+std::vector<NbdExtent> round_depths(const std::vector<NbdExtent>& in, u64 align) {
+  if (align <= 1 || in.empty()) return in;
+  std::vector<NbdExtent> out;
+  u64 end = in.back().end();
+  std::size_t i = 0;
+  for (u64 blk = model::round_down(in.front().start, align); blk < end; blk += align) {
+    u64 be = std::min(blk + align, end);
+    std::uint32_t v = 0;
+    while (i < in.size() && in[i].end() <= blk) ++i;
+    for (std::size_t k = i; k < in.size() && in[k].start < be; ++k)
+      if (in[k].value && (!v || in[k].value < v)) v = in[k].value;
+    out.push_back({blk, be - blk, v});
+  }
+  return model::merge_equal(out);
+}
+
 std::string depth_text(std::uint32_t v) {
   return v == 0 ? "absent (0)" : v == 1 ? "local (1)" : "backing depth " + std::to_string(v);
 }
@@ -139,7 +156,9 @@ std::vector<Finding> cross_interface_findings(const model::Observation& obs) {
       from_map.push_back({m.start, m.length, m.present ? static_cast<std::uint32_t>(m.depth + 1) : 0u});
       base_from_map.push_back({m.start, m.length, (m.data ? 0u : model::kNbdHole) | (m.zero ? model::kNbdZero : 0u)});
     }
-    for (const Diff& d : diff(model::merge_equal(from_map), model::context_extents(*obs.nbd, kDepth)))
+    // NBD answers are rounded to the advertised minimum block; round the map's side alike.
+    auto map_depths = round_depths(model::merge_equal(from_map), obs.nbd->block_size.minimum);
+    for (const Diff& d : diff(map_depths, model::context_extents(*obs.nbd, kDepth)))
       out.push_back(make(FindingClass::CrossInterface, {kImgMap, kDepth}, "map-depth-vs-allocation-depth", d.offset,
                          d.length, "map implies " + depth_text(d.a), "allocation-depth says " + depth_text(d.b),
                          "qemu-img map depth/present and qemu:allocation-depth disagree"));

@@ -12,7 +12,7 @@ std::string supported_grammar() {
          "  qemu-img create [-q] [-f FMT] [-b BACKING] [-F FMT] [-o K=V,...] FILE [SIZE]\n"
          "  qemu-img map [--output=json|human] [-f FMT | --image-opts] [--start-offset N] [--max-length N] FILE|json:{...}\n"
          "  qemu-img info|commit|rebase|convert|compare ...   (run, not modelled)\n"
-         "  qemu-io [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
+         "  qemu-io [-r] [--object OBJ] [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
          "      CMD: write|w [-P PAT] [-z [-u]] [-c] OFF LEN; discard|d OFF LEN; read|r [-P PAT] OFF LEN; map; alloc OFF [LEN]\n"
          "  qemu-nbd [-r] [-t] [-A] [-s] [-B NAME] [-k SOCKET] [-x NAME] [-f FMT | --image-opts] [--discard=MODE] FILE|json:{...} [&]\n"
          "  nbdinfo [--map[=CONTEXT]] [--json] nbd://localhost[/NAME] | nbd+unix:///[NAME]?socket=PATH\n"
@@ -278,11 +278,12 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
       return c;
     }
     if (sub == "map") {
-      Opts o = parse_opts(argv, 2, {"-f", "--output", "--start-offset", "--max-length"}, {"--image-opts", "-U"}, line,
-                          "qemu-img map");
+      Opts o = parse_opts(argv, 2, {"-f", "--output", "--start-offset", "--max-length", "--object"},
+                          {"--image-opts", "-U"}, line, "qemu-img map");
       if (o.positional.size() != 1) bad(line, "qemu-img map needs exactly one image");
       QemuImgMap m;
       m.image = image_arg(o.positional[0], o.get("-f"), o.has("--image-opts"), line);
+      m.image.objects = o.values["--object"];
       m.json_output = o.get("--output") == std::optional<std::string>("json");
       if (auto s = o.get("--start-offset")) m.start = size_arg(*s, line, "start offset");
       if (auto s = o.get("--max-length")) m.max_length = size_arg(*s, line, "max length");
@@ -292,16 +293,18 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
     bad(line, "qemu-img " + sub + " is not supported\n" + supported_grammar());
   }
   if (prog == "qemu-io") {
-    Opts o = parse_opts(argv, 1, {"-f", "-c"}, {"--image-opts", "-r", "-n", "-t", "-U"}, line, "qemu-io");
+    Opts o = parse_opts(argv, 1, {"-f", "-c", "--object"}, {"--image-opts", "-r", "-n", "-U"}, line, "qemu-io");
     if (o.positional.size() != 1) bad(line, "qemu-io needs exactly one image");
     QemuIo q;
     q.image = image_arg(o.positional[0], o.get("-f"), o.has("--image-opts"), line);
+    q.image.objects = o.values["--object"];
+    q.read_only = o.has("-r");
     for (const auto& c : o.values["-c"]) q.commands.push_back(parse_io_command(c, line));
     if (q.commands.empty()) bad(line, "qemu-io without -c would wait for input: give -c commands");
     return q;
   }
   if (prog == "qemu-nbd" || prog == "./qemu-nbd") {
-    Opts o = parse_opts(argv, 1, {"-f", "-k", "-x", "-B", "--bitmap", "--socket", "--discard", "--format"},
+    Opts o = parse_opts(argv, 1, {"-f", "-k", "-x", "-B", "--bitmap", "--socket", "--discard", "--format", "--object"},
                         {"-r", "-t", "-A", "-s", "--read-only", "--persistent", "--allocation-depth", "--image-opts",
                          "--snapshot"},
                         line, "qemu-nbd");
@@ -310,6 +313,7 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
     auto fmt = o.get("-f");
     if (!fmt) fmt = o.get("--format");
     n.image = image_arg(o.positional[0], fmt, o.has("--image-opts"), line);
+    n.image.objects = o.values["--object"];
     n.read_only = o.has("-r") || o.has("--read-only");
     n.persistent = o.has("-t") || o.has("--persistent");
     n.allocation_depth = o.has("-A") || o.has("--allocation-depth");

@@ -19,6 +19,7 @@ struct ImageArg {
   std::optional<std::string> format; // -f
   bool structured = false;           // json: or --image-opts
   std::string json;                  // the structured options as JSON text (when structured)
+  std::vector<std::string> objects;  // --object (e.g. throttle-group,id=tg0)
 };
 
 struct QemuImgCreate {
@@ -48,6 +49,7 @@ struct IoCommand {
 };
 struct QemuIo {
   ImageArg image;
+  bool read_only = false;
   std::vector<IoCommand> commands;
 };
 

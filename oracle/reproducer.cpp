@@ -1,0 +1,133 @@
+#include "oracle/reproducer.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+namespace chaincheck::oracle {
+
+using namespace chaincheck::model;
+
+namespace {
+
+std::string quote(const std::string& s) {
+  if (s.find_first_of(" \"'\\$&|;<>(){}*?[]#~`") == std::string::npos && !s.empty()) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+using Formats = std::map<std::string, ImageFormat>;
+
+nlohmann::json qemu_json(const GraphSpec& g, const Formats& f) {
+  if (g.image) {
+    auto it = f.find(*g.image);
+    nlohmann::json j = {{"driver", it == f.end() ? "raw" : to_string(it->second)},
+                        {"file", {{"driver", "file"}, {"filename", *g.image}}}};
+    if (g.backing == GraphSpec::Backing::Null) j["backing"] = nullptr;
+    if (g.backing == GraphSpec::Backing::Explicit && g.child) j["backing"] = qemu_json(*g.child, f);
+    return j;
+  }
+  nlohmann::json c = qemu_json(*g.child, f);
+  switch (g.filter) {
+    case NodeKind::Blkdebug: return {{"driver", "blkdebug"}, {"align", g.align}, {"image", c}};
+    case NodeKind::RawWindow: {
+      nlohmann::json j = {{"driver", "raw"}, {"offset", g.offset}, {"file", c}};
+      if (g.size) j["size"] = *g.size;
+      return j;
+    }
+    case NodeKind::CopyOnRead: return {{"driver", "copy-on-read"}, {"file", c}};
+    case NodeKind::Throttle: return {{"driver", "throttle"}, {"throttle-group", "tg0"}, {"file", c}};
+    case NodeKind::Preallocate: return {{"driver", "preallocate"}, {"file", c}};
+    case NodeKind::Compress: return {{"driver", "compress"}, {"file", c}};
+    case NodeKind::Image: break;
+  }
+  return c;
+}
+
+bool has_throttle(const GraphSpec& g) {
+  return (!g.image && g.filter == NodeKind::Throttle) || (g.child && has_throttle(*g.child));
+}
+
+// How a command names a graph: "-f FMT FILE" for a plain image, else a json: filename.
+std::string image_words(const GraphSpec& g, const Formats& f) {
+  std::string pre = has_throttle(g) ? "--object throttle-group,id=tg0 " : "";
+  if (g.image && g.backing == GraphSpec::Backing::FromHeader) {
+    auto it = f.find(*g.image);
+    return pre + "-f " + std::string(it == f.end() ? "raw" : to_string(it->second)) + " " + quote(*g.image);
+  }
+  return pre + quote("json:" + qemu_json(g, f).dump());
+}
+
+std::string io_command(const GuestOp& op) {
+  std::string off = std::to_string(op.offset), len = std::to_string(op.length);
+  switch (op.kind) {
+    case OpKind::Write: return "write -P " + std::to_string(op.pattern) + " " + off + " " + len;
+    case OpKind::WriteZeroes: return std::string("write -z ") + (op.may_unmap ? "-u " : "") + off + " " + len;
+    case OpKind::Discard: return "discard " + off + " " + len;
+    case OpKind::WriteCompressed: return "write -c -P " + std::to_string(op.pattern) + " " + off + " " + len;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string scenario_to_transcript(const Scenario& s) {
+  Formats formats;
+  std::string out;
+  for (const Step& st : s.steps) {
+    if (auto* c = std::get_if<CreateStep>(&st)) {
+      const CreateOptions& o = c->options;
+      formats[o.name] = o.format;
+      std::string line = "qemu-img create -q -f " + std::string(to_string(o.format));
+      if (o.format == ImageFormat::Qcow2) {
+        line += " -o cluster_size=" + std::to_string(u64{1} << o.cluster_bits);
+        if (o.extended_l2) line += ",extended_l2=on";
+        if (!o.v3) line += ",compat=0.10";
+        if (o.preallocation != Preallocation::Off) line += std::string(",preallocation=") + to_string(o.preallocation);
+      }
+      if (o.backing_file)
+        line += " -b " + quote(*o.backing_file) + " -F " + to_string(o.backing_format.value_or(ImageFormat::Raw));
+      line += " " + quote(o.name);
+      if (o.size) line += " " + std::to_string(*o.size);
+      out += line + "\n";
+    } else if (auto* t = std::get_if<TruncateStep>(&st)) {
+      formats.emplace(t->name, ImageFormat::Raw);
+      out += "truncate -s " + std::to_string(t->size) + " " + quote(t->name) + "\n";
+    } else {
+      const IoStep& io = std::get<IoStep>(st);
+      out += "qemu-io " + image_words(io.graph, formats) + " -c " + quote(io_command(io.op)) + "\n";
+    }
+  }
+  if (!s.export_spec) return out;
+  const GraphSpec& g = s.export_spec->graph;
+  bool img_map = false, io_map = false, base = false, depth = false;
+  for (Query q : s.queries) {
+    img_map |= q == Query::ImgMap;
+    io_map |= q == Query::IoMap;
+    base |= q == Query::BaseAllocation || q == Query::Content;
+    depth |= q == Query::AllocationDepth;
+  }
+  if (img_map) out += "qemu-img map --output=json " + image_words(g, formats) + "\n";
+  if (io_map) out += "qemu-io -r " + image_words(g, formats) + " -c map\n";
+  if (base || depth) {
+    out += "qemu-nbd -r -t" + std::string(depth ? " -A" : "") + " " + image_words(g, formats) + " &\n";
+    if (base) out += "nbdinfo --map nbd://localhost\n";
+    if (depth) out += "nbdinfo --map=qemu:allocation-depth nbd://localhost\n";
+  }
+  return out;
+}
+
+std::string reproducer_script(const Scenario& s, const Finding& f) {
+  std::string out = "#!/bin/sh\n";
+  out += "# chaincheck finding: " + describe(f) + "\n";
+  out += "# class " + std::string(to_string(f.cls)) + "; rule " + f.rule + "; where " + f.where + "\n";
+  if (!f.expected.empty()) out += "# expected (model): " + f.expected + "\n";
+  if (!f.observed.empty()) out += "# observed: " + f.observed + "\n";
+  if (s.seed) out += "# campaign seed " + std::to_string(s.seed) + "\n";
+  for (const auto& [k, v] : f.versions) out += "# " + k + " " + v + "\n";
+  out += "# replay: chaincheck repro THIS_FILE\n";
+  return out + scenario_to_transcript(s);
+}
+
+}  // namespace chaincheck::oracle
