@@ -1,0 +1,217 @@
+// chaincheck: thin glue over model/, impl/ and oracle/.
+//   campaign  differential campaign against the installed QEMU (./run campaign)
+//   run       one scenario JSON: model vs system, judged
+//   predict   the model's answers for a scenario JSON
+//   repro     replay a bug report's shell transcript and say what in it is wrong
+// Exit status: 0 clean, 1 findings, 2 bad input or environment.
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "model/projections/qemu_img_map.hpp"
+#include "model/scenario_json.hpp"
+#include "oracle/campaign.hpp"
+#include "oracle/cli/commands.hpp"
+#include "oracle/cli/systems.hpp"
+#include "oracle/report.hpp"
+
+using namespace chaincheck;
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_interrupt(int sig) {
+  if (g_stop.exchange(true)) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+  }
+}
+
+[[noreturn]] void bad_input(const std::string& what) {
+  std::cerr << "chaincheck: " << what << "\n";
+  std::exit(2);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) bad_input("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+model::Scenario load_scenario(const std::string& path) {
+  try {
+    return model::scenario_from_text(read_text(path));
+  } catch (const model::ScenarioError& e) {
+    bad_input(path + ": " + e.what());
+  }
+}
+
+oracle::Registry load_registry(const std::string& dir) {
+  try {
+    return oracle::Registry::load(dir);
+  } catch (const std::invalid_argument& e) {
+    bad_input(e.what());
+  }
+}
+
+int cmd_campaign(const cli::CampaignArgs& a) {
+  oracle::CampaignOptions o;
+  o.seed = a.seed;
+  if (a.count) o.count = a.count;
+  if (a.seconds > 0) o.seconds = a.seconds;
+  if (!a.count && a.seconds <= 0) o.seconds = 180;  // the default: a useful few minutes
+  o.jobs = a.jobs;
+  o.minimize = !a.no_minimize;
+  o.generator.max_layers = a.max_layers;
+  for (const auto& f : a.faults) {
+    if (f == "filters-add-depth") o.model_faults.filters_add_depth = true;
+    else if (f == "zero-hides-hole") o.model_faults.zero_hides_hole = true;
+    else bad_input("--inject-model-fault: unknown fault '" + f + "'");
+  }
+  oracle::SystemFactory factory;
+  try {
+    factory = cli::system_factory(a.system);
+  } catch (const std::invalid_argument& e) {
+    bad_input(e.what());
+  }
+  oracle::Registry registry = load_registry(a.registry);
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  std::cerr << "chaincheck campaign: seed " << o.seed << ", system " << a.system << ", " << o.jobs << " job(s), "
+            << (o.count ? std::to_string(*o.count) + " scenarios" : std::to_string(static_cast<int>(*o.seconds)) + " s")
+            << "\n";
+  double last_print = -1;
+  auto progress = [&](const oracle::CampaignProgress& p) {
+    if (p.seconds - last_print < 1.0) return;  // one line a second is enough
+    last_print = p.seconds;
+    std::fprintf(stderr, "\r%llu scenarios, %.1f/s, findings new %u known %u, not run %llu   ",
+                 static_cast<unsigned long long>(p.scenarios), p.seconds > 0 ? p.scenarios / p.seconds : 0.0,
+                 p.new_findings, p.known_findings, static_cast<unsigned long long>(p.errors));
+  };
+  oracle::CampaignSummary s;
+  try {
+    s = oracle::run_campaign(o, factory, registry, progress, &g_stop);
+  } catch (const std::exception& e) {
+    std::cerr << "\nchaincheck campaign: " << e.what() << "\n";
+    return 2;
+  }
+  std::cerr << "\n";
+  oracle::write_report(s, a.out);
+  std::cout << oracle::summary_markdown(s) << "\nreport: " << a.out << "/index.html (summary.json, summary.md, findings/)\n";
+  if (g_stop) std::cout << "interrupted: the report covers the scenarios run so far\n";
+  if (s.progress.scenarios > 0 && s.progress.errors == s.progress.scenarios) return 2;
+  return s.progress.new_findings ? 1 : 0;
+}
+
+int cmd_predict(const std::string& path) {
+  model::Scenario sc = load_scenario(path);
+  model::ModelSystem m;
+  model::Observation o = m.run(sc);
+  for (std::size_t i = 0; i < sc.steps.size(); ++i)
+    std::cout << "step " << i + 1 << ": " << model::describe(sc.steps[i])
+              << (o.step_errors[i].empty() ? "" : "  -> refused: " + o.step_errors[i]) << "\n";
+  if (!o.error.empty()) bad_input(o.error);
+  if (o.img_map) std::cout << "qemu-img map:\n" << model::map_to_json(*o.img_map);
+  if (o.io_map) std::cout << "qemu-io map:\n" << model::qemu_io_map_text(*o.io_map);
+  if (o.nbd) {
+    std::cout << "nbd export: size " << o.nbd->export_size << ", minimum block " << o.nbd->block_size.minimum << "\n";
+    for (const auto& r : o.nbd->replies) {
+      std::cout << r.context << ":\n";
+      for (const auto& e : r.extents) std::printf("%14llu %12llu %4u\n", static_cast<unsigned long long>(e.start),
+                                                  static_cast<unsigned long long>(e.length), e.value);
+    }
+  }
+  return 0;
+}
+
+int cmd_run(const std::string& path, const std::string& system, const std::string& registry_dir, bool json) {
+  model::Scenario sc = load_scenario(path);
+  oracle::SystemFactory factory;
+  try {
+    factory = cli::system_factory(system);
+  } catch (const std::invalid_argument& e) {
+    bad_input(e.what());
+  }
+  oracle::Registry registry = load_registry(registry_dir);
+  auto sys = factory();
+  oracle::ScenarioResult r = oracle::judge_scenario(sc, *sys);
+  registry.classify(r.verdict.findings);
+  if (!r.observed.error.empty()) {
+    std::cerr << "chaincheck run: " << r.observed.error << "\n";
+    return 2;
+  }
+  bool any_new = false;
+  nlohmann::json out = {{"findings", nlohmann::json::array()}, {"versions", r.observed.versions}};
+  for (const auto& f : r.verdict.findings) {
+    any_new |= !f.known;
+    out["findings"].push_back(oracle::to_json(f));
+    if (!json) std::cout << oracle::describe(f) << "\n    expected: " << f.expected << "\n    observed: " << f.observed << "\n";
+  }
+  out["verdict"] = r.verdict.findings.empty() ? "clean" : "findings";
+  if (json) std::cout << out.dump(2) << "\n";
+  else if (r.verdict.findings.empty()) std::cout << "clean: the system agrees with the model\n";
+  return r.verdict.findings.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"chaincheck: block-status semantics of the qcow2/NBD stack, checked against the real tools"};
+  app.require_subcommand(1);
+  std::string registry = oracle::default_registry_dir().string();
+  app.add_option("--registry", registry, "known-findings registry folder")->capture_default_str();
+
+  cli::CampaignArgs ca;
+  auto* campaign = app.add_subcommand("campaign", "differential campaign of random scenarios");
+  campaign->add_option("--seed", ca.seed, "campaign seed (every record carries it)")->capture_default_str();
+  campaign->add_option("--count", ca.count, "stop after this many scenarios");
+  campaign->add_option("--time", ca.seconds, "stop after this many seconds (default 180 when no --count)");
+  campaign->add_option("-j,--jobs", ca.jobs, "parallel workers")->capture_default_str()->check(CLI::Range(1, 64));
+  campaign->add_option("--out", ca.out, "report folder")->capture_default_str();
+  campaign->add_option("--system", ca.system, "system under test: " + CLI::detail::join(cli::system_names()))->capture_default_str();
+  campaign->add_option("--max-layers", ca.max_layers, "layers per chain (1-4)")->capture_default_str()->check(CLI::Range(1, 4));
+  campaign->add_flag("--no-minimize", ca.no_minimize, "keep findings as found");
+  campaign->add_option("--inject-model-fault", ca.faults, "test only: make the model deliberately wrong")->group("");
+
+  std::string scenario_path, run_system = cli::system_names().back();
+  bool json = false;
+  auto* run = app.add_subcommand("run", "run one scenario (JSON) against a system and judge it");
+  run->add_option("scenario", scenario_path, "scenario JSON file")->required();
+  run->add_option("--system", run_system, "system under test")->capture_default_str();
+  run->add_flag("--json", json, "machine-readable verdict");
+
+  std::string predict_path;
+  auto* predict = app.add_subcommand("predict", "the model's answers for a scenario (JSON)");
+  predict->add_option("scenario", predict_path, "scenario JSON file")->required();
+
+  cli::ReproArgs ra;
+  auto* repro = app.add_subcommand("repro", "replay a bug report's shell transcript against the model and the real tools");
+  repro->add_option("transcript", ra.path, "transcript file")->required();
+  repro->add_flag("--json", ra.json, "machine-readable report");
+  repro->add_flag("--normalize", ra.normalize, "filter paths, versions and host offsets (golden output)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  if (ca.system.empty()) ca.system = cli::system_names().back();
+  ca.registry = registry;
+  if (*campaign) return cmd_campaign(ca);
+  if (*run) return cmd_run(scenario_path, run_system, registry, json);
+  if (*predict) return cmd_predict(predict_path);
+  if (*repro) {
+    ra.registry = registry;
+    return cli::cmd_repro(ra);
+  }
+  return 2;
+}

@@ -1,0 +1,32 @@
+// Arguments of the chaincheck subcommands, and the commands that live in their own files.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace chaincheck::cli {
+
+struct CampaignArgs {
+  std::uint64_t seed = 1;
+  std::uint64_t count = 0;
+  double seconds = 0;
+  unsigned jobs = 2;
+  std::string out = "reports/campaign";
+  std::string system;  // default: the last of system_names() (qemu when built)
+  unsigned max_layers = 4;
+  bool no_minimize = false;
+  std::vector<std::string> faults;
+  std::string registry;
+};
+
+struct ReproArgs {
+  std::string path;
+  bool json = false;
+  bool normalize = false;
+  std::string registry;
+};
+
+int cmd_repro(const ReproArgs& args);
+
+}  // namespace chaincheck::cli

@@ -1,0 +1,12 @@
+#include <iostream>
+
+#include "oracle/cli/commands.hpp"
+
+namespace chaincheck::cli {
+
+int cmd_repro(const ReproArgs&) {
+  std::cerr << "chaincheck repro: this build has no real-stack executor (impl/scenario)\n";
+  return 2;
+}
+
+}  // namespace chaincheck::cli
