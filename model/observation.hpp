@@ -56,6 +56,9 @@ class SystemUnderTest {
   virtual ~SystemUnderTest() = default;
   virtual std::string name() const = 0;
   virtual Observation run(const Scenario& scenario) = 0;
+  // The host filesystem the system's images live on, when it knows (the model is then told,
+  // so it predicts the same SEEK_DATA granularity).
+  virtual std::optional<HostFs> host() const { return std::nullopt; }
 };
 
 }  // namespace chaincheck::model
