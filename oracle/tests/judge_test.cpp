@@ -133,3 +133,22 @@ TEST(Registry, BadEntryNamesTheField) {
 
 }  // namespace
 }  // namespace chaincheck::oracle
+
+namespace chaincheck::oracle {
+namespace {
+
+TEST(Registry, ShippedEntriesLoadAndMatchTheirOwnRule) {
+  Registry r = Registry::load(default_registry_dir());
+  ASSERT_GE(r.entries().size(), 4u);
+  for (const auto& k : r.entries()) {
+    Finding f;
+    f.cls = k.cls;
+    f.rule = k.rule;
+    f.interfaces = k.interfaces.empty() ? std::vector<std::string>{"base:allocation"} : k.interfaces;
+    f.graph = "blkdebug(align=4096) > throttle > top.qcow2";
+    EXPECT_EQ(r.match(f) != nullptr, true) << k.id;
+  }
+}
+
+}  // namespace
+}  // namespace chaincheck::oracle
