@@ -397,6 +397,12 @@ std::optional<OpError> qcow2_write_compressed(Qcow2Target& t, u64 off, u64 len,
   if (off % C != 0 || (end % C != 0 && end != q.virtual_size))
     return OpError{"write -c: compressed writes must cover whole clusters (cluster size " +
                    num(C) + ")"};
+  // qcow2_alloc_compressed_cluster_offset: "Compression can't overwrite anything": a
+  // cluster that has a host offset (or is compressed already) fails with -EIO.
+  for (u64 c = off; c < end; c += C) {
+    if (cluster_compressed(q, c) || cluster_delta(q, c))
+      return OpError{"write -c: cluster at " + num(c) + " is already allocated: Input/output error"};
+  }
   q.data.assign(off, len, pattern);
   q.units.assign(off, len, Qcow2Unit{ClusterType::Compressed, 0, false});
   return std::nullopt;

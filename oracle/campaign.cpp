@@ -119,6 +119,11 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
           }, o.minimize_budget);
         }
         ScenarioResult final_run = judge_scenario(small, *system, o.model_faults);
+        if (!shows(final_run.verdict, f.signature())) {
+          // Not reproducible in its minimised form (a flaky shrink): keep the original.
+          small = s;
+          final_run = judge_scenario(small, *system, o.model_faults);
+        }
         registry.classify(final_run.verdict.findings);
         std::lock_guard<std::mutex> lock(mu);
         FindingRecord& rec = summary.findings[by_signature[f.signature()]];

@@ -205,7 +205,9 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
     }
   }
   add(steps);
-  if (!observed.error.empty()) return v;
+  // Once a step went differently the model no longer describes the images: anything
+  // compared after it would be a consequence, not a finding of its own.
+  if (!steps.empty() || !observed.error.empty()) return v;
 
   std::set<std::string> explained;  // interfaces with a higher-class finding
   auto note = [&](const std::vector<Finding>& fs) {
@@ -232,9 +234,15 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
   std::vector<Finding> div;
   if (predicted.img_map && observed.img_map && !explained.count(kImgMap)) {
     for (const Diff& d : diff(map_extents(model::canonical_map(*predicted.img_map)),
-                              map_extents(model::canonical_map(*observed.img_map))))
+                              map_extents(model::canonical_map(*observed.img_map)))) {
+      if ((d.a ^ d.b) == 4u && (d.b & 4u) && observed.content) {
+        v.imprecisions.push_back({kImgMap, d.offset, d.length,
+                                  "model: " + unpack_text(d.a) + ", qemu-img (more precise): " + unpack_text(d.b)});
+        continue;
+      }
       div.push_back(make(FindingClass::ModelDivergence, {kImgMap}, "map-entry", d.offset, d.length, unpack_text(d.a),
                          unpack_text(d.b), "qemu-img map differs from the model"));
+    }
   }
   if (predicted.io_map && observed.io_map && !explained.count(kIoMap)) {
     for (const Diff& d : diff(io_extents(*predicted.io_map), io_extents(*observed.io_map)))
@@ -258,6 +266,13 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
           // The server said less than it could: allowed by the spec ("MAY always report 0").
           v.imprecisions.push_back({kBase, d.offset, d.length,
                                     "model: " + base_text(d.a) + ", server: " + base_text(d.b)});
+          continue;
+        }
+        if ((d.a ^ d.b) == model::kNbdZero && (d.b & model::kNbdZero) && observed.content) {
+          // The server knows more zeroes than the model predicts (e.g. qcow2's RECURSE into
+          // host holes); the content check above has confirmed the bytes are zero.
+          v.imprecisions.push_back({kBase, d.offset, d.length,
+                                    "model: " + base_text(d.a) + ", server (more precise): " + base_text(d.b)});
           continue;
         }
         div.push_back(make(FindingClass::ModelDivergence, {kBase}, "base-allocation-flags", d.offset, d.length,

@@ -140,3 +140,20 @@ TEST_F(ZeroTable, PreallocationWithBackingNeedsExtendedL2) {
 
 }  // namespace
 }  // namespace chaincheck::model::testing
+
+namespace chaincheck::model::testing {
+namespace {
+
+// qcow2_alloc_compressed_cluster_offset: "Compression can't overwrite anything".
+TEST_F(ZeroTable, CompressedWriteOverAnAllocatedClusterFails) {
+  Graph g = open_image(s, "img.qcow2");
+  auto err = apply(s, g, {OpKind::WriteCompressed, 0, 64 * KiB, 7, false});
+  ASSERT_TRUE(err.has_value());
+  EXPECT_NE(err->message.find("Input/output error"), std::string::npos);
+  EXPECT_EQ(type_at("img.qcow2", 0), ClusterType::Normal);
+  write_zeroes("img.qcow2", 64 * KiB, 64 * KiB, true);  // ZERO_PLAIN: no host offset
+  EXPECT_FALSE(apply(s, g, {OpKind::WriteCompressed, 64 * KiB, 64 * KiB, 7, false}).has_value());
+}
+
+}  // namespace
+}  // namespace chaincheck::model::testing

@@ -79,8 +79,8 @@ int cmd_campaign(const cli::CampaignArgs& a) {
   oracle::SystemFactory factory;
   try {
     factory = cli::system_factory(a.system);
-  } catch (const std::invalid_argument& e) {
-    bad_input(e.what());
+  } catch (const std::exception& e) {
+    bad_input(e.what());  // unknown system, or a program missing (names the Debian package)
   }
   oracle::Registry registry = load_registry(a.registry);
   std::signal(SIGINT, on_interrupt);
@@ -137,7 +137,7 @@ int cmd_run(const std::string& path, const std::string& system, const std::strin
   oracle::SystemFactory factory;
   try {
     factory = cli::system_factory(system);
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::exception& e) {
     bad_input(e.what());
   }
   oracle::Registry registry = load_registry(registry_dir);

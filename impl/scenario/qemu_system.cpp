@@ -1,0 +1,218 @@
+#include "impl/scenario/qemu_system.hpp"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "impl/nbd/nbd_client.hpp"
+#include "impl/process/process.hpp"
+#include "impl/process/versions.hpp"
+#include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/scenario/qemu_graph.hpp"
+#include "impl/servers/qemu_nbd_server.hpp"
+
+namespace chaincheck::impl {
+
+using namespace chaincheck::model;
+
+model::HostFs measure_host_fs() {
+  model::HostFs fs;
+  Workspace ws;
+  std::string path = ws.file("probe").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return fs;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && st.st_blksize > 0) fs.granularity = static_cast<u64>(st.st_blksize);
+  // Two blocks of data, then zero the second: does SEEK_DATA still see it as data?
+  std::vector<char> buf(2 * fs.granularity, 'x');
+  bool wrote = ::pwrite(fd, buf.data(), buf.size(), 0) == static_cast<ssize_t>(buf.size()) && ::fsync(fd) == 0;
+  if (wrote) {
+    off_t g = static_cast<off_t>(fs.granularity);
+    bool zeroed = ::fallocate(fd, FALLOC_FL_ZERO_RANGE, g, g) == 0 ||
+                  ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, g, g) == 0;
+    off_t hole = ::lseek(fd, 0, SEEK_HOLE);
+    fs.zeroing_makes_holes = zeroed && hole == g;
+  }
+  ::close(fd);
+  return fs;
+}
+
+namespace {
+
+std::map<std::string, std::string> versions_once() {
+  static std::once_flag once;
+  static std::map<std::string, std::string> v;
+  std::call_once(once, [] { v = detect_versions().as_map(); });
+  return v;
+}
+
+bool plain(const GraphSpec& g) { return g.image && g.backing == GraphSpec::Backing::FromHeader; }
+
+ImageRef image_ref(const GraphSpec& g, const ImageFormats& formats) {
+  if (plain(g)) {
+    auto it = formats.find(*g.image);
+    return ImageRef::file(*g.image, it == formats.end() ? "raw" : to_string(it->second));
+  }
+  ImageRef r = ImageRef::json(qemu_options(g, formats).dump());
+  if (needs_throttle_group(g)) r.with_object("throttle-group,id=tg0");
+  return r;
+}
+
+impl::CreateOptions create_options(const model::CreateOptions& o) {
+  impl::CreateOptions c;
+  c.format = to_string(o.format);
+  c.size = o.size;
+  if (o.format == ImageFormat::Qcow2) {
+    c.cluster_size = u64{1} << o.cluster_bits;
+    c.extended_l2 = o.extended_l2;
+    c.compat = o.v3 ? "1.1" : "0.10";
+    if (o.preallocation != Preallocation::Off) c.preallocation = to_string(o.preallocation);
+  }
+  if (o.backing_file) {
+    c.backing_file = *o.backing_file;
+    c.backing_format = to_string(o.backing_format.value_or(ImageFormat::Raw));
+  }
+  return c;
+}
+
+std::string run_io(const GraphSpec& g, const GuestOp& op, const ImageFormats& formats, const Workspace& ws) {
+  QemuIoScript script(image_ref(g, formats));
+  switch (op.kind) {
+    case OpKind::Write: script.write(op.offset, op.length, op.pattern); break;
+    case OpKind::WriteZeroes: script.write_zeroes(op.offset, op.length, op.may_unmap); break;
+    case OpKind::Discard: script.discard(op.offset, op.length); break;
+    case OpKind::WriteCompressed: script.write_compressed(op.offset, op.length, op.pattern); break;
+  }
+  QemuIoResult r = script.run(ws.path());
+  return r.ok() ? std::string() : r.first_error();
+}
+
+std::vector<model::MapEntry> to_model(const std::vector<impl::MapEntry>& in) {
+  std::vector<model::MapEntry> out;
+  for (const auto& e : in) out.push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
+  return out;
+}
+
+void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& formats, const Workspace& ws,
+                 Observation& obs) {
+  bool want_content = false;
+  std::vector<std::string> contexts;
+  for (Query q : s.queries) {
+    if (q == Query::BaseAllocation) contexts.push_back("base:allocation");
+    if (q == Query::AllocationDepth) contexts.push_back("qemu:allocation-depth");
+    if (q == Query::Content) want_content = true;
+  }
+  if (contexts.empty() && !want_content) return;
+  QemuNbdOptions opts;
+  opts.read_only = true;
+  opts.allocation_depth = true;
+  opts.working_dir = ws.path();
+  if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
+  QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
+                                : QemuNbdImage::json(qemu_options(g, formats));
+  QemuNbdServer server(image, opts);
+  NbdClient client;
+  for (const auto& c : contexts) client.request_meta_context(c);
+  client.set_request_block_size(s.export_spec->request_block_size);
+  client.connect_unix(server.socket());
+  NbdObservation nbd;
+  nbd.export_size = client.size();
+  BlockSizes bs = client.block_sizes();
+  nbd.block_size = {bs.minimum ? bs.minimum : 1, bs.preferred, bs.maximum};
+  nbd.contexts = client.negotiated_contexts();
+  if (!nbd.contexts.empty() && nbd.export_size > 0) {
+    BlockStatusObservation b = client.block_status_full(0, nbd.export_size);
+    nbd.error = b.error;
+    for (const auto& r : b.replies) {
+      model::ContextReply m;
+      m.context = r.context;
+      m.offset = r.offset;
+      u64 pos = r.offset;
+      for (const auto& e : r.extents) {
+        m.extents.push_back({pos, e.length, e.flags});
+        pos += e.length;
+      }
+      nbd.replies.push_back(std::move(m));
+    }
+  }
+  if (want_content) {
+    std::vector<Extent<std::uint8_t>> runs;
+    const u64 chunk = 1 << 20;
+    for (u64 pos = 0; pos < nbd.export_size; pos += chunk) {
+      u64 n = std::min(chunk, nbd.export_size - pos);
+      std::vector<std::uint8_t> bytes = client.pread(pos, n);
+      for (u64 i = 0; i < bytes.size(); ++i) {
+        if (!runs.empty() && runs.back().value == bytes[i] && runs.back().end() == pos + i) {
+          runs.back().length++;
+        } else {
+          runs.push_back({pos + i, 1, bytes[i]});
+        }
+      }
+    }
+    obs.content = std::move(runs);
+  }
+  client.disconnect();
+  server.stop();
+  obs.nbd = std::move(nbd);
+}
+
+}  // namespace
+
+QemuSystem::QemuSystem() : host_(measure_host_fs()) {
+  // Fail early, with the package to install, when a program is missing.
+  for (const char* p : {"qemu-img", "qemu-io", "qemu-nbd"}) locate_program(p);
+}
+
+Observation QemuSystem::run(const Scenario& s) {
+  Observation obs;
+  obs.versions = versions_once();
+  try {
+    Workspace ws;
+    QemuImg img(ws.path());
+    ImageFormats formats;
+    for (const Step& step : s.steps) {
+      std::string err;
+      try {
+        if (auto* c = std::get_if<CreateStep>(&step)) {
+          img.create(c->options.name, create_options(c->options));
+          formats[c->options.name] = c->options.format;
+        } else if (auto* t = std::get_if<TruncateStep>(&step)) {
+          run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions{.cwd = ws.path()});
+          formats.emplace(t->name, ImageFormat::Raw);
+        } else {
+          const IoStep& io = std::get<IoStep>(step);
+          err = run_io(io.graph, io.op, formats, ws);
+        }
+      } catch (const MissingProgram&) {
+        throw;
+      } catch (const std::exception& e) {
+        err = e.what();
+      }
+      obs.step_errors.push_back(err);
+    }
+    if (!s.export_spec) return obs;
+    const GraphSpec& g = s.export_spec->graph;
+    for (Query q : s.queries) {
+      if (q == Query::ImgMap) obs.img_map = to_model(img.map(image_ref(g, formats)));
+      if (q == Query::IoMap) {
+        QemuIoResult r = QemuIoScript(image_ref(g, formats)).read_only().map().run(ws.path());
+        if (!r.ok()) throw ToolError("qemu-io map: " + r.first_error());
+        std::vector<IoMapLine> lines;
+        for (const auto& l : r.commands.at(0).map) lines.push_back({l.start, l.length, l.allocated});
+        obs.io_map = std::move(lines);
+      }
+    }
+    observe_nbd(s, g, formats, ws, obs);
+  } catch (const MissingProgram&) {
+    throw;
+  } catch (const std::exception& e) {
+    obs.error = e.what();
+  }
+  return obs;
+}
+
+}  // namespace chaincheck::impl
