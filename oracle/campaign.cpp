@@ -87,12 +87,14 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
         if (summary.versions.empty()) summary.versions = r.observed.versions;
         for (const auto& imp : r.verdict.imprecisions) summary.imprecisions[imp.interface]++;
         for (const Finding& f : r.verdict.findings) {
-          auto it = by_signature.find(f.signature());
+          // One record per signature and known entry (two causes may share a signature).
+          std::string key = f.signature() + "|" + f.known_id;
+          auto it = by_signature.find(key);
           if (it != by_signature.end()) {
             summary.findings[it->second].occurrences++;
             continue;
           }
-          by_signature[f.signature()] = summary.findings.size();
+          by_signature[key] = summary.findings.size();
           FindingRecord rec;
           rec.finding = f;
           rec.scenario = s;
@@ -126,7 +128,7 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
         }
         registry.classify(final_run.verdict.findings);
         std::lock_guard<std::mutex> lock(mu);
-        FindingRecord& rec = summary.findings[by_signature[f.signature()]];
+        FindingRecord& rec = summary.findings[by_signature[f.signature() + "|" + f.known_id]];
         rec.scenario = small;
         for (const Finding& g : final_run.verdict.findings)
           if (g.signature() == f.signature()) {

@@ -34,6 +34,7 @@ bool KnownFinding::matches(const Finding& f) const {
     if (std::find(f.interfaces.begin(), f.interfaces.end(), i) == f.interfaces.end()) return false;
   if (graph_regex && !std::regex_search(f.graph, std::regex(*graph_regex))) return false;
   if (observed_regex && !std::regex_search(f.observed, std::regex(*observed_regex))) return false;
+  if (expected_regex && !std::regex_search(f.expected, std::regex(*expected_regex))) return false;
   return true;
 }
 
@@ -63,6 +64,12 @@ KnownFinding Registry::entry_from_json(const nlohmann::json& j, const std::strin
     k.observed_regex = str(*m, "observed", mw);
     try { std::regex r(*k.observed_regex); } catch (const std::regex_error&) {
       throw std::invalid_argument(mw + ": 'observed' is not a valid regular expression");
+    }
+  }
+  if (m->contains("expected")) {
+    k.expected_regex = str(*m, "expected", mw);
+    try { std::regex r(*k.expected_regex); } catch (const std::regex_error&) {
+      throw std::invalid_argument(mw + ": 'expected' is not a valid regular expression");
     }
   }
   k.explanation = str(j, "explanation", where);

@@ -23,6 +23,7 @@ struct KnownFinding {
   std::string rule;
   std::optional<std::string> graph_regex;     // the exported graph must match
   std::optional<std::string> observed_regex;  // the observed text must match
+  std::optional<std::string> expected_regex;  // the expected text must match
   std::string explanation;
   std::string source;
   std::string first_seen;
