@@ -46,6 +46,7 @@ struct RunResult {
   bool timed_out = false;
   std::string out;
   std::string err;
+  std::chrono::milliseconds timeout{0};  // the limit it ran under (for describe())
   bool ok() const { return !timed_out && term_signal == 0 && exit_code == 0; }
   // "qemu-img map ...: exit 1: <first line of stderr>"
   std::string describe() const;
@@ -73,7 +74,8 @@ class BackgroundProcess {
 
   int pid() const { return pid_; }
   bool running();                 // reaps if it has exited
-  std::optional<int> exit_status();  // set once it has exited and was reaped
+  // Set once it has exited and was reaped: the exit code, or 128 + signal number.
+  std::optional<int> exit_status();
   void kill();                    // SIGTERM, grace period, SIGKILL; then reap
   std::string log_tail() const;   // last lines of its stderr log
   const std::vector<std::string>& argv() const { return argv_; }
@@ -92,7 +94,11 @@ void wait_until_ready(BackgroundProcess& proc, const std::string& what,
                       std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
 // True when something accepts connections on the unix socket at `path`.
+// It connects and hangs up without speaking, which servers log as an error (qemu-nbd:
+// "write failed: ... Broken pipe"); unix_socket_listening looks without connecting.
 bool unix_socket_accepts(const std::filesystem::path& path);
+// True when a socket bound to `path` is listening (read from /proc/net/unix, no connect).
+bool unix_socket_listening(const std::filesystem::path& path);
 
 // A private (0700) temporary directory, removed with everything in it on destruction.
 // Short paths (unix socket names are limited to 108 bytes).
