@@ -42,7 +42,7 @@ std::vector<std::string> ImageRef::option_args() const {
     args.push_back("--object");
     args.push_back(o);
   }
-  if (kind == Kind::File) {
+  if (kind == Kind::File && !format.empty()) {  // no format: QEMU probes it
     args.push_back("-f");
     args.push_back(format);
   } else if (kind == Kind::ImageOpts) {

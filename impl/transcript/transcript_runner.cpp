@@ -1,0 +1,264 @@
+#include "impl/transcript/transcript_runner.hpp"
+
+#include <memory>
+
+#include "impl/nbd/nbd_client.hpp"
+#include "impl/process/process.hpp"
+#include "impl/process/versions.hpp"
+#include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/servers/qemu_nbd_server.hpp"
+
+namespace chaincheck::impl {
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    std::string l = text.substr(pos, nl - pos);
+    if (!is_qemu_io_timing_line(l)) out.push_back(l);
+    pos = nl + 1;
+  }
+  return out;
+}
+
+// Formats of the files the transcript made, so "no -f" means what probing would find
+// (the drivers never let QEMU probe).
+using Formats = std::map<std::string, std::string>;
+
+ImageRef image_ref(const ImageArg& a, const Formats& formats) {
+  ImageRef r;
+  if (a.structured) {
+    r = a.text.rfind("json:", 0) == 0 ? ImageRef::json(a.json) : ImageRef::image_opts(a.text);
+  } else {
+    std::string fmt = a.format.value_or("");
+    if (fmt.empty()) {
+      auto it = formats.find(a.text);
+      fmt = it == formats.end() ? "raw" : it->second;
+    }
+    r = ImageRef::file(a.text, fmt);
+  }
+  for (const auto& o : a.objects) r.with_object(o);
+  return r;
+}
+
+QemuIoCommand io_command(const IoCommand& c) {
+  QemuIoCommand q;
+  switch (c.kind) {
+    case IoCommand::Kind::Write: q.kind = QemuIoCommand::Kind::Write; break;
+    case IoCommand::Kind::WriteZeroes: q.kind = QemuIoCommand::Kind::WriteZeroes; break;
+    case IoCommand::Kind::WriteCompressed: q.kind = QemuIoCommand::Kind::WriteCompressed; break;
+    case IoCommand::Kind::Discard: q.kind = QemuIoCommand::Kind::Discard; break;
+    case IoCommand::Kind::Read: q.kind = QemuIoCommand::Kind::Read; break;
+    case IoCommand::Kind::Map: q.kind = QemuIoCommand::Kind::Map; break;
+    case IoCommand::Kind::Alloc: q.kind = QemuIoCommand::Kind::Alloc; q.count = c.length; break;
+  }
+  q.offset = c.offset;
+  if (c.kind != IoCommand::Kind::Alloc) q.length = c.length;
+  q.pattern = c.pattern;
+  q.unmap = c.unmap;
+  return q;
+}
+
+struct Server {
+  std::unique_ptr<QemuNbdServer> server;
+  std::optional<std::string> socket_as_written;
+  std::string export_name;
+};
+
+// nbd://localhost[:port][/name] or nbd+unix:///name?socket=PATH -> a started server.
+int find_server(const std::vector<Server>& servers, const std::string& uri, int line) {
+  std::string name, socket;
+  if (uri.rfind("nbd+unix://", 0) == 0) {
+    std::string rest = uri.substr(11);
+    auto q = rest.find("?socket=");
+    if (q == std::string::npos) throw TranscriptError(line, "nbd+unix URI without ?socket=");
+    socket = rest.substr(q + 8);
+    name = rest.substr(0, q);
+    if (!name.empty() && name[0] == '/') name = name.substr(1);
+  } else {
+    std::string rest = uri.substr(std::string("nbd://localhost").size());
+    if (!rest.empty() && rest[0] == ':') {
+      auto slash = rest.find('/');
+      rest = slash == std::string::npos ? "" : rest.substr(slash);
+    }
+    if (!rest.empty() && rest[0] == '/') name = rest.substr(1);
+  }
+  for (int i = static_cast<int>(servers.size()) - 1; i >= 0; --i) {
+    const Server& s = servers[static_cast<std::size_t>(i)];
+    if (!socket.empty()) {
+      if (s.socket_as_written && (*s.socket_as_written == socket ||
+                                  std::filesystem::path(*s.socket_as_written).filename() ==
+                                      std::filesystem::path(socket).filename()))
+        return i;
+      continue;
+    }
+    if (s.export_name == name || name.empty()) return i;
+  }
+  throw TranscriptError(line, "nbdinfo: no qemu-nbd server was started before this line for '" + uri + "'");
+}
+
+model::NbdObservation observe(NbdClient& client, const std::vector<std::string>& contexts) {
+  model::NbdObservation nbd;
+  nbd.export_size = client.size();
+  BlockSizes bs = client.block_sizes();
+  nbd.block_size = {bs.minimum ? bs.minimum : 1, bs.preferred, bs.maximum};
+  nbd.contexts = client.negotiated_contexts();
+  (void)contexts;
+  if (!nbd.contexts.empty() && nbd.export_size) {
+    BlockStatusObservation b = client.block_status_full(0, nbd.export_size);
+    nbd.error = b.error;
+    for (const auto& r : b.replies) {
+      model::ContextReply m;
+      m.context = r.context;
+      m.offset = r.offset;
+      std::uint64_t pos = r.offset;
+      for (const auto& e : r.extents) {
+        m.extents.push_back({pos, e.length, e.flags});
+        pos += e.length;
+      }
+      nbd.replies.push_back(std::move(m));
+    }
+  }
+  return nbd;
+}
+
+std::vector<model::Extent<std::uint8_t>> read_all(NbdClient& client, std::uint64_t size) {
+  std::vector<model::Extent<std::uint8_t>> runs;
+  const std::uint64_t chunk = 1 << 20;
+  for (std::uint64_t pos = 0; pos < size; pos += chunk) {
+    auto bytes = client.pread(pos, std::min(chunk, size - pos));
+    for (std::uint64_t i = 0; i < bytes.size(); ++i) {
+      if (!runs.empty() && runs.back().value == bytes[i] && runs.back().end() == pos + i) runs.back().length++;
+      else runs.push_back({pos + i, 1, bytes[i]});
+    }
+  }
+  return runs;
+}
+
+}  // namespace
+
+TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
+  TranscriptRun run;
+  run.versions = detect_versions().as_map();
+  Workspace ws;
+  QemuImg img(ws.path());
+  std::vector<Server> servers;
+  Formats formats;
+  for (const TranscriptCommand& tc : commands) {
+    CommandOutcome out;
+    out.line = tc.line;
+    try {
+      if (auto* c = std::get_if<QemuImgCreate>(&tc.command)) {
+        CreateOptions o;
+        o.format = c->format;
+        o.size = c->size;
+        o.backing_file = c->backing;
+        o.backing_format = c->backing_format;
+        auto opt = [&](const char* k) -> std::optional<std::string> {
+          auto it = c->options.find(k);
+          return it == c->options.end() ? std::nullopt : std::optional<std::string>(it->second);
+        };
+        if (auto v = opt("cluster_size")) o.cluster_size = transcript_size(*v);
+        if (auto v = opt("extended_l2")) o.extended_l2 = *v == "on" || *v == "true";
+        if (auto v = opt("compat")) o.compat = *v;
+        if (auto v = opt("preallocation")) o.preallocation = *v;
+        img.create(c->file, o);
+        formats[c->file] = c->format;
+      } else if (auto* m = std::get_if<QemuImgMap>(&tc.command)) {
+        MapRange range{m->start, m->max_length};
+        ImageRef ref = image_ref(m->image, formats);
+        out.img_map.emplace();
+        for (const auto& e : img.map(ref, range))
+          out.img_map->push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
+        out.output = lines_of(m->json_output ? img.map_text(ref, range) : std::string());
+      } else if (std::get_if<QemuImgOther>(&tc.command)) {
+        std::vector<std::string> argv = tc.argv;
+        RunResult r = run_program(argv, RunOptions{.cwd = ws.path()});
+        out.output = lines_of(r.out + r.err);
+        if (!r.ok()) out.error = r.describe();
+      } else if (auto* q = std::get_if<QemuIo>(&tc.command)) {
+        QemuIoScript script(image_ref(q->image, formats));
+        if (q->read_only) script.read_only();
+        for (const auto& c : q->commands) script.add(io_command(c));
+        QemuIoResult r = script.run(ws.path());
+        out.output = lines_of(r.run.out + r.run.err);
+        for (const auto& cr : r.commands) {
+          IoCommandOutcome io;
+          if (!cr.ok) io.error = cr.error.empty() ? "failed" : cr.error;
+          if (cr.command.kind == QemuIoCommand::Kind::Map) {
+            io.map.emplace();
+            for (const auto& l : cr.map) io.map->push_back({l.start, l.length, l.allocated});
+          }
+          if (cr.alloc) io.alloc = model::IoAlloc{cr.command.offset, cr.alloc->allocated, cr.alloc->count};
+          out.io.push_back(io);
+        }
+      } else if (auto* n = std::get_if<QemuNbd>(&tc.command)) {
+        QemuNbdOptions o;
+        o.read_only = n->read_only;
+        o.allocation_depth = n->allocation_depth;
+        o.bitmaps = n->bitmaps;
+        o.snapshot = n->snapshot;
+        o.discard = n->discard;
+        o.export_name = n->export_name.value_or("");
+        o.objects = n->image.objects;
+        o.working_dir = ws.path();
+        QemuNbdImage image;
+        if (!n->image.structured) {
+          image.kind = QemuNbdImage::Kind::File;
+          image.text = n->image.text;
+          image.format = n->image.format;  // none: qemu-nbd probes
+        }
+        else if (n->image.text.rfind("json:", 0) == 0) image = QemuNbdImage::json(nlohmann::json::parse(n->image.json));
+        else image = QemuNbdImage::image_opts(n->image.text);
+        Server s;
+        s.server = std::make_unique<QemuNbdServer>(image, o);
+        s.socket_as_written = n->socket;
+        s.export_name = o.export_name;
+        out.output.push_back("(serving on a private unix socket)");
+        servers.push_back(std::move(s));
+      } else if (auto* i = std::get_if<NbdInfo>(&tc.command)) {
+        int idx = find_server(servers, i->uri, tc.line);
+        out.server = idx;
+        const Server& s = servers[static_cast<std::size_t>(idx)];
+        std::string context = i->map && !i->map->empty() ? *i->map : "base:allocation";
+        NbdClient client;
+        if (!s.export_name.empty()) client.set_export_name(s.export_name);
+        client.request_meta_context(context);
+        client.connect_unix(s.server->socket());
+        if (i->map && !client.can_meta_context(context)) {
+          out.error = "the server does not offer the metadata context " + context;
+        } else if (i->map) {
+          out.nbd = observe(client, {context});
+          out.content = read_all(client, out.nbd->export_size);
+          // The real nbdinfo's text, for the annotated output.
+          RunResult r = run_program({"nbdinfo", "--map=" + context,
+                                     "nbd+unix:///" + s.export_name + "?socket=" + s.server->socket().string()});
+          out.output = lines_of(r.out);
+          if (!r.ok()) out.error = r.describe();
+        } else {
+          RunResult r = run_program({"nbdinfo", "nbd+unix:///" + s.export_name + "?socket=" + s.server->socket().string()});
+          out.output = lines_of(r.out);
+        }
+        client.disconnect();
+      } else if (auto* t = std::get_if<Truncate>(&tc.command)) {
+        run_checked({"truncate", "-s", std::to_string(t->size), t->file}, RunOptions{.cwd = ws.path()});
+        formats.emplace(t->file, "raw");
+      }
+    } catch (const TranscriptError&) {
+      throw;
+    } catch (const MissingProgram&) {
+      throw;
+    } catch (const std::exception& e) {
+      out.error = e.what();
+    }
+    run.outcomes.push_back(std::move(out));
+  }
+  return run;
+}
+
+}  // namespace chaincheck::impl

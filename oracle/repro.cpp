@@ -1,0 +1,422 @@
+#include "oracle/repro.hpp"
+
+#include <cstdio>
+#include <regex>
+
+#include "impl/scenario/qemu_graph.hpp"
+#include "model/chain.hpp"
+#include "model/operations.hpp"
+#include "model/rounding.hpp"
+#include "oracle/judge.hpp"
+
+namespace chaincheck::oracle {
+
+using namespace chaincheck::model;
+using impl::TranscriptCommand;
+
+std::size_t ReproReport::findings() const {
+  std::size_t n = 0;
+  for (const auto& l : lines) n += l.findings.size();
+  return n;
+}
+std::size_t ReproReport::new_findings() const {
+  std::size_t n = 0;
+  for (const auto& l : lines)
+    for (const auto& f : l.findings) n += !f.known;
+  return n;
+}
+
+std::string nbdinfo_line(std::uint64_t offset, std::uint64_t length, std::uint32_t value, const std::string& context) {
+  std::string desc;
+  if (context == "base:allocation") {
+    static const char* d[] = {"data", "hole", "zero", "hole,zero"};
+    desc = value < 4 ? d[value] : "?";
+  } else if (context == "qemu:allocation-depth") {
+    desc = value == 0 ? "absent" : value == 1 ? "local" : "backing depth " + std::to_string(value);
+  }
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%10llu  %10llu  %3u  %s", static_cast<unsigned long long>(offset),
+                static_cast<unsigned long long>(length), value, desc.c_str());
+  return buf;
+}
+
+namespace {
+
+struct ModelReplay {
+  ModelState state;
+  bool stale = false;  // a command the model does not follow changed the images
+  std::string stale_why;
+  struct Export {
+    GraphSpec graph;
+    bool valid = false;
+    std::string why_not;
+  };
+  std::vector<Export> servers;
+};
+
+std::optional<ImageFormat> format_of(const std::string& f) {
+  if (f == "raw") return ImageFormat::Raw;
+  if (f == "qcow2") return ImageFormat::Qcow2;
+  return std::nullopt;
+}
+
+// The model's graph for an image argument; nullopt with the reason when not modelled.
+std::optional<GraphSpec> graph_of(const impl::ImageArg& a, const ModelState& s, std::string* why) {
+  if (a.structured) {
+    auto p = impl::graph_from_qemu_options(nlohmann::json::parse(a.json));
+    if (!p.graph) *why = p.why_not;
+    return p.graph;
+  }
+  int i = s.find(a.text);
+  if (i < 0) {
+    *why = "'" + a.text + "' is not an image the transcript created";
+    return std::nullopt;
+  }
+  if (a.format && format_of(*a.format) != s.image(i).format()) {
+    *why = "'" + a.text + "' opened as " + *a.format + " but it is " + to_string(s.image(i).format());
+    return std::nullopt;
+  }
+  return GraphSpec::of_image(a.text);
+}
+
+std::vector<std::string> split_lines(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos < s.size()) {
+    auto nl = s.find('\n', pos);
+    if (nl == std::string::npos) nl = s.size();
+    out.push_back(s.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  return out;
+}
+
+JudgeContext context_for(const ModelState& s, const GraphSpec& g, int line) {
+  JudgeContext ctx;
+  ctx.graph = describe(g);
+  ctx.where = "line " + std::to_string(line);
+  try {
+    Graph gr = build_graph(s, g);
+    ctx.layers = static_cast<unsigned>(cow_layers(gr, gr.root).size());
+  } catch (const std::exception&) {
+  }
+  return ctx;
+}
+
+char picture_char(const ModelState& s, const Image& img, u64 a, u64 b) {
+  bool any_alloc = false, all_alloc = true, all_zero = true;
+  std::optional<std::uint8_t> value;
+  bool mixed = false;
+  auto see = [&](std::uint8_t v) {
+    if (value && *value != v) mixed = true;
+    value = v;
+  };
+  if (img.format() == ImageFormat::Qcow2) {
+    const Qcow2Image& q = img.qcow2();
+    q.units.for_each(a, b - a, [&](const Extent<Qcow2Unit>& e) {
+      ClusterType t = e.value.type;
+      bool alloc = t != ClusterType::Unallocated && t != ClusterType::UnallocatedAlloc;
+      any_alloc |= alloc;
+      all_alloc &= alloc;
+      if (t == ClusterType::Normal || t == ClusterType::Compressed) {
+        q.data.for_each(e.start, e.length, [&](const Extent<std::uint8_t>& d) {
+          see(d.value);
+          all_zero &= d.value == 0;
+        });
+      }
+    });
+    if (!any_alloc) return '-';
+  } else {
+    const RawImage& r = img.raw();
+    bool any_data = false;
+    r.host_data.for_each(a, b - a, [&](const Extent<bool>& e) { any_data |= e.value; });
+    r.content.for_each(a, b - a, [&](const Extent<std::uint8_t>& e) {
+      see(e.value);
+      all_zero &= e.value == 0;
+    });
+    if (!any_data && all_zero) return '-';
+    all_alloc = true;
+  }
+  (void)s;
+  if (all_zero) return '0';
+  if (!mixed && value && std::isalnum(*value)) return static_cast<char>(*value);
+  return all_alloc ? 'D' : 'd';
+}
+
+std::vector<std::string> picture(const ModelState& s) {
+  std::vector<std::string> out;
+  if (s.images.empty()) return out;
+  u64 cell = 64 * 1024, longest = 0;
+  std::size_t width = 0;
+  for (const Image& img : s.images) {
+    longest = std::max(longest, img.guest_length());
+    width = std::max(width, img.name.size());
+  }
+  while (longest / cell > 64) cell *= 2;
+  out.push_back("(model, after the last command; one character per " + std::to_string(cell / 1024) +
+                " KiB: - absent/hole, 0 zero, letter = the byte written, D data)");
+  for (auto it = s.images.rbegin(); it != s.images.rend(); ++it) {
+    std::string row = it->name + std::string(width - it->name.size(), ' ') + "  ";
+    u64 len = it->guest_length();
+    for (u64 a = 0; a < len; a += cell) row += picture_char(s, *it, a, std::min(a + cell, len));
+    out.push_back(row);
+  }
+  return out;
+}
+
+}  // namespace
+
+ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, const impl::TranscriptRun& run,
+                             const Registry& registry) {
+  ReproReport report;
+  report.versions = run.versions;
+  ModelReplay m;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const TranscriptCommand& tc = commands[i];
+    ReproLine line;
+    line.command = &tc;
+    line.outcome = i < run.outcomes.size() ? &run.outcomes[i] : nullptr;
+    const impl::CommandOutcome* out = line.outcome;
+    auto step_divergence = [&](const std::string& model_err, const std::string& real_err, const std::string& what) {
+      if (model_err.empty() == real_err.empty()) return;
+      Observation p, o;
+      p.step_errors = {model_err};
+      o.step_errors = {real_err};
+      Verdict v = judge(p, o, {});
+      for (Finding f : v.findings) {
+        f.where = "line " + std::to_string(tc.line);
+        f.summary += " (" + what + ")";
+        line.findings.push_back(f);
+      }
+    };
+    try {
+      if (auto* c = std::get_if<impl::QemuImgCreate>(&tc.command)) {
+        CreateOptions o;
+        o.name = c->file;
+        o.format = *format_of(c->format);
+        o.size = c->size;
+        if (c->options.count("cluster_size")) {
+          auto v = impl::transcript_size(c->options.at("cluster_size"));
+          for (unsigned b = 9; v && b <= 21; ++b)
+            if (*v == (u64{1} << b)) o.cluster_bits = b;
+        }
+        if (c->options.count("extended_l2")) o.extended_l2 = c->options.at("extended_l2") == "on";
+        if (c->options.count("compat")) o.v3 = c->options.at("compat") != "0.10";
+        if (c->options.count("preallocation")) {
+          const std::string& p = c->options.at("preallocation");
+          o.preallocation = p == "metadata" ? Preallocation::Metadata : p == "falloc" ? Preallocation::Falloc
+                            : p == "full" ? Preallocation::Full : Preallocation::Off;
+        }
+        o.backing_file = c->backing;
+        if (c->backing_format) o.backing_format = format_of(*c->backing_format);
+        auto err = create_image(m.state, o);
+        step_divergence(err ? err->message : "", out ? out->error : "", "qemu-img create");
+      } else if (auto* t = std::get_if<impl::Truncate>(&tc.command)) {
+        truncate_file(m.state, t->file, t->size);
+      } else if (auto* q = std::get_if<impl::QemuIo>(&tc.command)) {
+        std::string why;
+        auto g = graph_of(q->image, m.state, &why);
+        if (!g) {
+          line.notes.push_back("not modelled: " + why);
+        } else {
+          Graph graph = build_graph(m.state, *g);
+          for (std::size_t k = 0; k < q->commands.size(); ++k) {
+            const impl::IoCommand& c = q->commands[k];
+            const impl::IoCommandOutcome* io = out && k < out->io.size() ? &out->io[k] : nullptr;
+            std::string real_err = io ? io->error : "";
+            using K = impl::IoCommand::Kind;
+            if (c.kind == K::Write || c.kind == K::WriteZeroes || c.kind == K::Discard || c.kind == K::WriteCompressed) {
+              GuestOp op;
+              op.kind = c.kind == K::Write ? OpKind::Write : c.kind == K::WriteZeroes ? OpKind::WriteZeroes
+                        : c.kind == K::Discard ? OpKind::Discard : OpKind::WriteCompressed;
+              op.offset = c.offset;
+              op.length = c.length;
+              op.pattern = c.pattern.value_or(0xcd);
+              op.may_unmap = c.unmap;
+              std::string model_err;
+              if (q->read_only) model_err = "read-only";
+              else if (auto e = apply(m.state, graph, op, OpenOptions{true})) model_err = e->message;
+              step_divergence(model_err, real_err, c.text);
+            } else if (c.kind == K::Read) {
+              bool matches = !c.pattern || [&] {
+                for (const auto& r : content(m.state, graph, graph.root, c.offset, c.length))
+                  if (r.value != *c.pattern) return false;
+                return true;
+              }();
+              step_divergence(matches ? "" : "Pattern verification failed", real_err, c.text);
+            } else if (c.kind == K::Map) {
+              auto lines = qemu_io_map(m.state, graph);
+              for (const auto& s : split_lines(qemu_io_map_text(lines))) line.model.push_back(s);
+              if (io && io->map && !m.stale) {
+                Observation p, o;
+                p.io_map = lines;
+                o.io_map = io->map;
+                Verdict v = judge(p, o, context_for(m.state, *g, tc.line));
+                for (auto& f : v.findings) line.findings.push_back(f);
+              }
+            } else if (c.kind == K::Alloc) {
+              IoAlloc a = qemu_io_alloc(m.state, graph, c.offset, c.length);
+              line.model.push_back(qemu_io_alloc_text(a).substr(0, qemu_io_alloc_text(a).size() - 1));
+              if (io && io->alloc && !m.stale && (io->alloc->allocated != a.allocated || io->alloc->count != a.count)) {
+                Finding f;
+                f.cls = FindingClass::ModelDivergence;
+                f.interfaces = {"qemu-io alloc"};
+                f.rule = "top-allocation";
+                f.offset = c.offset;
+                f.length = c.length;
+                f.expected = std::to_string(a.allocated) + "/" + std::to_string(a.count);
+                f.observed = std::to_string(io->alloc->allocated) + "/" + std::to_string(io->alloc->count);
+                f.summary = "qemu-io alloc differs from the model";
+                f.where = "line " + std::to_string(tc.line);
+                f.graph = describe(*g);
+                line.findings.push_back(f);
+              }
+            }
+          }
+        }
+      } else if (auto* mp = std::get_if<impl::QemuImgMap>(&tc.command)) {
+        std::string why;
+        auto g = graph_of(mp->image, m.state, &why);
+        if (!g) {
+          line.notes.push_back("not modelled: " + why);
+        } else {
+          Graph graph = build_graph(m.state, *g);
+          auto entries = qemu_img_map(m.state, graph, mp->start.value_or(0), mp->max_length.value_or(UINT64_MAX));
+          for (const auto& s : split_lines(map_to_json(entries))) line.model.push_back(s);
+          if (out && out->img_map && !m.stale) {
+            Observation p, o;
+            p.img_map = entries;
+            o.img_map = out->img_map;
+            Verdict v = judge(p, o, context_for(m.state, *g, tc.line));
+            for (auto& f : v.findings) line.findings.push_back(f);
+          }
+        }
+      } else if (auto* n = std::get_if<impl::QemuNbd>(&tc.command)) {
+        ModelReplay::Export ex;
+        auto g = graph_of(n->image, m.state, &ex.why_not);
+        if (g) {
+          ex.graph = *g;
+          ex.valid = true;
+        }
+        if (n->snapshot) {
+          ex.valid = false;
+          ex.why_not = "qemu-nbd -s adds a temporary overlay the model does not follow";
+        }
+        m.servers.push_back(ex);
+        if (!ex.valid) line.notes.push_back("not modelled: " + ex.why_not);
+      } else if (auto* info = std::get_if<impl::NbdInfo>(&tc.command)) {
+        if (out && out->server >= 0 && static_cast<std::size_t>(out->server) < m.servers.size() && info->map) {
+          const auto& ex = m.servers[static_cast<std::size_t>(out->server)];
+          std::string ctx = info->map->empty() ? "base:allocation" : *info->map;
+          if (!ex.valid) {
+            line.notes.push_back("not modelled: " + ex.why_not);
+          } else if (ctx != "base:allocation" && ctx != "qemu:allocation-depth") {
+            line.notes.push_back("not modelled: context " + ctx);
+          } else {
+            Graph graph = build_graph(m.state, ex.graph);
+            NbdContext c = ctx == "base:allocation" ? NbdContext::BaseAllocation : NbdContext::AllocationDepth;
+            u64 len = node_length(m.state, graph, graph.root);
+            u64 min_block = out->nbd ? node_alignment(m.state, graph, graph.root) : 1;
+            auto extents = nbd_extents(m.state, graph, c, 0, len, min_block);
+            for (const auto& e : extents) line.model.push_back(nbdinfo_line(e.start, e.length, e.value, ctx));
+            if (out->nbd && !m.stale) {
+              Observation p, o;
+              p.nbd = NbdObservation{};
+              p.nbd->export_size = len;
+              p.nbd->block_size.minimum = min_block;
+              p.nbd->replies.push_back({ctx, 0, len, extents});
+              p.content = content(m.state, graph, graph.root, 0, len);
+              o.nbd = out->nbd;
+              o.content = out->content;
+              Verdict v = judge(p, o, context_for(m.state, ex.graph, tc.line));
+              for (auto& f : v.findings) line.findings.push_back(f);
+            }
+          }
+        }
+      } else if (auto* other = std::get_if<impl::QemuImgOther>(&tc.command)) {
+        if (other->subcommand != "info" && other->subcommand != "compare") {
+          m.stale = true;
+          m.stale_why = "qemu-img " + other->subcommand + " at line " + std::to_string(tc.line);
+        }
+        line.notes.push_back("not modelled: qemu-img " + other->subcommand);
+      }
+    } catch (const std::exception& e) {
+      line.notes.push_back(std::string("not modelled: ") + e.what());
+    }
+    if (m.stale && !line.model.empty()) line.notes.push_back("model is stale after " + m.stale_why + ": not compared");
+    for (Finding& f : line.findings) {
+      if (f.where.empty() || f.where == "export") f.where = "line " + std::to_string(tc.line);
+      f.versions = run.versions;
+    }
+    registry.classify(line.findings);
+    report.lines.push_back(std::move(line));
+  }
+  report.picture = picture(m.state);
+  return report;
+}
+
+namespace {
+
+std::string normalize_text(std::string s) {
+  s = std::regex_replace(s, std::regex("\"offset\": [0-9]+"), "\"offset\": OFFSET");
+  s = std::regex_replace(s, std::regex("/tmp/[A-Za-z0-9._/-]+"), "TMPDIR");
+  return s;
+}
+
+}  // namespace
+
+std::string render_text(const ReproReport& r, bool normalize) {
+  std::string out;
+  auto add = [&](const std::string& s) { out += (normalize ? normalize_text(s) : s) + "\n"; };
+  if (!normalize) {
+    std::string v;
+    for (const auto& [k, x] : r.versions) v += (v.empty() ? "" : ", ") + k + " " + x;
+    add("chaincheck repro (" + v + ")");
+  }
+  for (const ReproLine& l : r.lines) {
+    add("");
+    add("line " + std::to_string(l.command->line) + ": $ " + l.command->text);
+    if (l.outcome && !l.outcome->error.empty()) add("  error: " + l.outcome->error);
+    bool real_shown = false;
+    if (l.outcome && !l.outcome->output.empty() && !l.model.empty()) {
+      add("  real:");
+      for (const auto& s : l.outcome->output) add("    " + s);
+      real_shown = true;
+    }
+    if (!l.model.empty()) {
+      add("  model:");
+      for (const auto& s : l.model) add("    " + s);
+    } else if (l.outcome && !real_shown) {
+      for (const auto& s : l.outcome->output) add("    " + s);
+    }
+    if (!l.command->reported.empty()) {
+      add("  reporter wrote:");
+      for (const auto& s : l.command->reported) add("    " + s);
+    }
+    for (const auto& n : l.notes) add("  " + n);
+    for (const Finding& f : l.findings) {
+      add("  FINDING " + describe(f));
+      if (!f.expected.empty() || !f.observed.empty()) add("    expected: " + f.expected + "; observed: " + f.observed);
+    }
+  }
+  add("");
+  add("chain:");
+  for (const auto& s : r.picture) add("  " + s);
+  add("");
+  add(r.findings() == 0 ? "verdict: clean"
+                        : "verdict: " + std::to_string(r.findings()) + " finding(s), " +
+                              std::to_string(r.new_findings()) + " new");
+  return out;
+}
+
+nlohmann::json render_json(const ReproReport& r) {
+  nlohmann::json findings = nlohmann::json::array();
+  for (const ReproLine& l : r.lines)
+    for (const Finding& f : l.findings)
+      findings.push_back({{"class", to_string(f.cls)}, {"interface", f.interfaces}, {"line", l.command->line},
+                          {"summary", f.summary}, {"expected", f.expected}, {"observed", f.observed},
+                          {"rule", f.rule}, {"known", f.known}, {"known_id", f.known_id}});
+  return {{"verdict", findings.empty() ? "clean" : "findings"}, {"findings", findings}, {"versions", r.versions}};
+}
+
+}  // namespace chaincheck::oracle
