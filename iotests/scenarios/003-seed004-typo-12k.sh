@@ -1,0 +1,8 @@
+# rule: write -z at 12k cannot make zero clusters (the rest reads backing data), so explicit zeroes make clusters 0 and 1 local (the thread's typo, seed 004).
+qemu-img create -f raw base.raw $((4*64*1024))
+qemu-img create -f qcow2 -b base.raw -F raw top.qcow2
+qemu-io -f raw -c "write -P 65 0 64k" -c "write -P 66 64k 64k" -c "write -P 67 128k 64k" base.raw
+qemu-io -f qcow2 -c "write -P 69 64k 64k" -c "write -z 12k 64k" top.qcow2
+qemu-nbd -r -t -f qcow2 -A top.qcow2 &
+nbdinfo --map=qemu:allocation-depth nbd://localhost
+nbdinfo --map nbd://localhost

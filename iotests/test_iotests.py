@@ -1,0 +1,65 @@
+"""Runs every iotests/scenarios/*.sh through `chaincheck repro --normalize` and compares the
+annotated output with its golden NAME.out (a unified diff on mismatch; --update rewrites).
+
+Scenario header lines:
+  # rule: <one sentence: the rule the scenario covers>        (required)
+  # requires: <program> [<program> ...]                      (skipped with the reason if missing)
+  # expect: clean | findings [KF-NNN ...]                    (exit status and known ids)
+"""
+import difflib
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+ROOT = HERE.parent
+SCENARIOS = sorted((HERE / "scenarios").glob("*.sh"))
+
+
+def header(path):
+    fields = {}
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            continue
+        body = line[1:].strip()
+        for key in ("rule", "requires", "expect"):
+            if body.startswith(key + ":"):
+                fields[key] = body[len(key) + 1:].strip()
+    return fields
+
+
+def chaincheck(config):
+    exe = config.getoption("--chaincheck") or str(ROOT / "build/default/oracle/cli/chaincheck")
+    if not os.path.exists(exe):
+        pytest.fail(f"chaincheck binary not found at {exe}: build first (./run build)")
+    return exe
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
+def test_scenario(scenario, pytestconfig):
+    fields = header(scenario)
+    assert "rule" in fields, f"{scenario.name}: every scenario states its rule in a '# rule:' line"
+    for program in fields.get("requires", "").split():
+        if shutil.which(program) is None:
+            pytest.skip(f"needs {program}")
+    expect = fields.get("expect", "clean").split()
+    proc = subprocess.run([chaincheck(pytestconfig), "repro", "--normalize", str(scenario)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), f"chaincheck repro failed ({proc.returncode}):\n{proc.stderr}"
+    golden = scenario.with_suffix(".out")
+    if pytestconfig.getoption("--update") or not golden.exists():
+        golden.write_text(proc.stdout)
+    expected = golden.read_text()
+    if proc.stdout != expected:
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), proc.stdout.splitlines(True),
+                                            str(golden), "actual"))
+        pytest.fail(f"{scenario.name} differs from its golden output:\n{diff}")
+    if expect[0] == "clean":
+        assert proc.returncode == 0, f"expected clean, got findings:\n{proc.stdout[-2000:]}"
+    else:
+        assert proc.returncode == 1, "expected findings, got a clean verdict"
+        for known in expect[1:]:
+            assert f"known: {known}" in proc.stdout, f"expected known finding {known}"
