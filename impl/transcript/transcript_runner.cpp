@@ -254,6 +254,9 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
     } catch (const MissingProgram&) {
       throw;
     } catch (const std::exception& e) {
+      // Later lines depend on a server: one that fails to start ends the replay, naming it.
+      if (std::holds_alternative<QemuNbd>(tc.command))
+        throw TranscriptError(tc.line, std::string("qemu-nbd did not start: ") + e.what());
       out.error = e.what();
     }
     run.outcomes.push_back(std::move(out));
