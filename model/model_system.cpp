@@ -72,6 +72,16 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
 
 }  // namespace
 
+int layout_image(const ModelState& s, const GraphSpec& g) {
+  const GraphSpec* n = &g;
+  while (!n->image) {
+    if (n->filter == NodeKind::RawWindow || !n->child) return -1;
+    n = n->child.get();
+  }
+  int i = s.find(*n->image);
+  return i >= 0 && s.image(i).format() == ImageFormat::Qcow2 ? i : -1;
+}
+
 Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults faults) {
   Observation obs;
   if (!scenario.export_spec) return obs;
@@ -93,6 +103,17 @@ Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults f
     }
   }
   if (wants_nbd) obs.nbd = predict_nbd(s, g, *scenario.export_spec, scenario.queries, faults);
+  int li = layout_image(s, scenario.export_spec->graph);
+  if (li >= 0) {
+    std::vector<LayoutExtent> layout;
+    for (const auto& e : s.image(li).qcow2().units.extents()) {
+      LayoutExtent l{e.start, e.length, e.value.type, std::nullopt};
+      if (has_host_cluster(e.value.type))
+        l.host_offset = static_cast<u64>(static_cast<std::int64_t>(e.start) + e.value.host_delta);
+      layout.push_back(l);
+    }
+    obs.top_layout = std::move(layout);
+  }
   return obs;
 }
 

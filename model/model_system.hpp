@@ -29,6 +29,10 @@ class ModelSystem : public SystemUnderTest {
 // Apply one step to a model state; the error text when the model refuses it.
 std::string apply_step(ModelState& s, const Step& step);
 
+// The export's first layer (through filters) when it is a qcow2 image and no raw window
+// shifts offsets: its image index, else -1.
+int layout_image(const ModelState& s, const GraphSpec& export_graph);
+
 // The prediction for the export of a state (what ModelSystem::run returns after the steps).
 Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults faults = {});
 

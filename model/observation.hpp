@@ -37,12 +37,25 @@ struct NbdObservation {
   std::string error;                  // non-empty when the server or client failed
 };
 
+// The on-disk state of a qcow2 layer, read by an inspector independent of QEMU (real) or
+// taken from the model's own state (prediction).
+struct LayoutExtent {
+  u64 start = 0;
+  u64 length = 0;
+  ClusterType type = ClusterType::Unallocated;
+  std::optional<u64> host_offset;  // of the extent's first byte, when it has a host cluster
+  u64 end() const { return start + length; }
+  bool operator==(const LayoutExtent&) const = default;
+};
+
 struct Observation {
   std::vector<std::string> step_errors;  // one per step: empty when it succeeded
   std::optional<std::vector<MapEntry>> img_map;
   std::optional<std::vector<IoMapLine>> io_map;
   std::optional<NbdObservation> nbd;
   std::optional<std::vector<Extent<std::uint8_t>>> content;
+  // The export's first layer when it is qcow2 and no filter shifts offsets (raw window).
+  std::optional<std::vector<LayoutExtent>> top_layout;
   std::map<std::string, std::string> versions;
   std::string error;  // the system could not run the scenario at all
 };

@@ -17,6 +17,16 @@ const char* kDepth = "qemu:allocation-depth";
 const char* kImgMap = "qemu-img map";
 const char* kIoMap = "qemu-io map";
 const char* kRead = "read";
+const char* kLayout = "qcow2 on-disk (inspector)";
+
+bool allocated_type(model::ClusterType t) {
+  return t != model::ClusterType::Unallocated && t != model::ClusterType::UnallocatedAlloc;
+}
+std::vector<NbdExtent> layout_types(const std::vector<model::LayoutExtent>& l) {
+  std::vector<NbdExtent> out;
+  for (const auto& e : l) out.push_back({e.start, e.length, static_cast<std::uint32_t>(e.type)});
+  return model::merge_equal(out);
+}
 
 // A map entry packed into one value so extent algebra can compare maps.
 std::uint32_t pack(const MapEntry& m) {
@@ -169,6 +179,38 @@ std::vector<Finding> cross_interface_findings(const model::Observation& obs) {
                            "qemu-img map data/zero and base:allocation disagree"));
     }
   }
+  if (obs.top_layout && obs.io_map) {
+    // qemu-io map reports the top layer's allocation: exactly the clusters the on-disk L2
+    // entries say are allocated (zero clusters included).
+    std::vector<NbdExtent> alloc;
+    for (const auto& e : *obs.top_layout) alloc.push_back({e.start, e.length, allocated_type(e.type) ? 1u : 0u});
+    for (const Diff& d : diff(model::merge_equal(alloc), io_extents(*obs.io_map)))
+      out.push_back(make(FindingClass::CrossInterface, {kLayout, kIoMap}, "on-disk-vs-qemu-io-allocation", d.offset,
+                         d.length, d.a ? "on disk: allocated" : "on disk: not allocated",
+                         d.b ? "qemu-io: allocated" : "qemu-io: not allocated",
+                         "qemu-io map and the on-disk L2 entries disagree"));
+  }
+  if (obs.top_layout && obs.img_map) {
+    // A map entry of the top layer (depth 0) with an offset names the host bytes: the L2
+    // entries must map the same guest range to the same host offsets.
+    for (const MapEntry& m : *obs.img_map) {
+      if (m.depth != 0 || !m.offset) continue;
+      for (const auto& e : *obs.top_layout) {
+        if (e.end() <= m.start || e.start >= m.start + m.length) continue;
+        u64 lo = std::max(e.start, m.start);
+        u64 want = *m.offset + (lo - m.start);
+        bool ok = e.host_offset && *e.host_offset + (lo - e.start) == want;
+        if (!ok) {
+          out.push_back(make(FindingClass::CrossInterface, {kImgMap, kLayout}, "map-offset-vs-on-disk", lo,
+                             std::min(e.end(), m.start + m.length) - lo, "host offset " + std::to_string(want),
+                             e.host_offset ? "L2 maps it to " + std::to_string(*e.host_offset + (lo - e.start))
+                                           : std::string("L2 entry has no host cluster (") + model::to_string(e.type) + ")",
+                             "qemu-img map's offset is not where the L2 entry points"));
+          break;
+        }
+      }
+    }
+  }
   if (obs.img_map && obs.io_map) {
     std::vector<NbdExtent> top;
     for (const MapEntry& m : *obs.img_map) top.push_back({m.start, m.length, (m.present && m.depth == 0) ? 1u : 0u});
@@ -284,6 +326,13 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
         div.push_back(make(FindingClass::ModelDivergence, {kDepth}, "allocation-depth", d.offset, d.length,
                            depth_text(d.a), depth_text(d.b), "qemu:allocation-depth differs from the model"));
     }
+  }
+  if (predicted.top_layout && observed.top_layout && !explained.count(kLayout)) {
+    for (const Diff& d : diff(layout_types(*predicted.top_layout), layout_types(*observed.top_layout)))
+      div.push_back(make(FindingClass::ModelDivergence, {kLayout}, "cluster-type", d.offset, d.length,
+                         model::to_string(static_cast<model::ClusterType>(d.a)),
+                         model::to_string(static_cast<model::ClusterType>(d.b)),
+                         "the on-disk cluster state differs from the model"));
   }
   if (predicted.content && observed.content && !explained.count(kRead)) {
     std::vector<NbdExtent> a, b;

@@ -10,6 +10,7 @@
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/process/versions.hpp"
+#include "impl/qcow2/qcow2_inspector.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/qemu_graph.hpp"
@@ -160,6 +161,37 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
   obs.nbd = std::move(nbd);
 }
 
+// The inspector's states and the model's cluster types name the same QEMU types in order.
+static_assert(static_cast<int>(ClusterState::UnallocatedAlloc) == static_cast<int>(ClusterType::UnallocatedAlloc) &&
+              static_cast<int>(ClusterState::ZeroPlain) == static_cast<int>(ClusterType::ZeroPlain) &&
+              static_cast<int>(ClusterState::ZeroAlloc) == static_cast<int>(ClusterType::ZeroAlloc) &&
+              static_cast<int>(ClusterState::Normal) == static_cast<int>(ClusterType::Normal) &&
+              static_cast<int>(ClusterState::Compressed) == static_cast<int>(ClusterType::Compressed));
+
+// The export's first qcow2 layer read from disk by our own inspector (not QEMU).
+std::optional<std::vector<LayoutExtent>> inspect_top(const GraphSpec& g, const ImageFormats& formats,
+                                                     const Workspace& ws) {
+  const GraphSpec* n = &g;
+  while (!n->image) {
+    if (n->filter == NodeKind::RawWindow || !n->child) return std::nullopt;
+    n = n->child.get();
+  }
+  auto it = formats.find(*n->image);
+  if (it == formats.end() || it->second != ImageFormat::Qcow2) return std::nullopt;
+  std::vector<LayoutExtent> out;
+  for (const GuestExtent& e : Qcow2Inspector::open_file(ws.file(*n->image)).map()) {
+    LayoutExtent l{e.guest_offset, e.length, static_cast<ClusterType>(e.state), e.host_offset};
+    if (!has_host_cluster(l.type)) l.host_offset.reset();
+    if (!out.empty() && out.back().type == l.type && out.back().end() == l.start &&
+        (!l.host_offset || (out.back().host_offset && *out.back().host_offset + out.back().length == *l.host_offset))) {
+      out.back().length += l.length;
+    } else {
+      out.push_back(l);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 QemuSystem::QemuSystem() : host_(measure_host_fs()) {
@@ -207,6 +239,7 @@ Observation QemuSystem::run(const Scenario& s) {
       }
     }
     observe_nbd(s, g, formats, ws, obs);
+    obs.top_layout = inspect_top(g, formats, ws);
   } catch (const MissingProgram&) {
     throw;
   } catch (const std::exception& e) {
