@@ -194,6 +194,32 @@ std::optional<std::vector<LayoutExtent>> inspect_top(const GraphSpec& g, const I
 
 }  // namespace
 
+std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, ImageFormats& formats) {
+  QemuImg img(ws.path());
+  std::vector<std::string> errors;
+  for (const Step& step : s.steps) {
+    std::string err;
+    try {
+      if (auto* c = std::get_if<CreateStep>(&step)) {
+        img.create(c->options.name, create_options(c->options));
+        formats[c->options.name] = c->options.format;
+      } else if (auto* t = std::get_if<TruncateStep>(&step)) {
+        run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions{.cwd = ws.path()});
+        formats.emplace(t->name, ImageFormat::Raw);
+      } else {
+        const IoStep& io = std::get<IoStep>(step);
+        err = run_io(io.graph, io.op, formats, ws);
+      }
+    } catch (const MissingProgram&) {
+      throw;
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    errors.push_back(err);
+  }
+  return errors;
+}
+
 QemuSystem::QemuSystem() : host_(measure_host_fs()) {
   // Fail early, with the package to install, when a program is missing.
   for (const char* p : {"qemu-img", "qemu-io", "qemu-nbd"}) locate_program(p);
@@ -206,26 +232,7 @@ Observation QemuSystem::run(const Scenario& s) {
     Workspace ws;
     QemuImg img(ws.path());
     ImageFormats formats;
-    for (const Step& step : s.steps) {
-      std::string err;
-      try {
-        if (auto* c = std::get_if<CreateStep>(&step)) {
-          img.create(c->options.name, create_options(c->options));
-          formats[c->options.name] = c->options.format;
-        } else if (auto* t = std::get_if<TruncateStep>(&step)) {
-          run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions{.cwd = ws.path()});
-          formats.emplace(t->name, ImageFormat::Raw);
-        } else {
-          const IoStep& io = std::get<IoStep>(step);
-          err = run_io(io.graph, io.op, formats, ws);
-        }
-      } catch (const MissingProgram&) {
-        throw;
-      } catch (const std::exception& e) {
-        err = e.what();
-      }
-      obs.step_errors.push_back(err);
-    }
+    obs.step_errors = realize_steps(s, ws, formats);
     if (!s.export_spec) return obs;
     const GraphSpec& g = s.export_spec->graph;
     for (Query q : s.queries) {

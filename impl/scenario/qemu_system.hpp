@@ -20,6 +20,13 @@ class QemuSystem : public model::SystemUnderTest {
   model::HostFs host_;
 };
 
+class Workspace;
+
+// Realise a scenario's steps with qemu-img / qemu-io / truncate inside `ws`; one error text
+// per step (empty when it succeeded). Fills `formats` with what was created.
+std::vector<std::string> realize_steps(const model::Scenario& scenario, const Workspace& ws,
+                                       std::map<std::string, model::ImageFormat>& formats);
+
 // The host filesystem where workspaces live: SEEK_DATA granularity and whether
 // fallocate(ZERO_RANGE/PUNCH_HOLE) leaves holes (measured once by probing a file).
 model::HostFs measure_host_fs();

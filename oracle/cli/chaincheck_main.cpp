@@ -198,6 +198,10 @@ int main(int argc, char** argv) {
   repro->add_flag("--json", ra.json, "machine-readable report");
   repro->add_flag("--normalize", ra.normalize, "filter paths, versions and host offsets (golden output)");
 
+  double bench_seconds = 3;
+  auto* bench = app.add_subcommand("bench", "speed ratios measured side by side on the installed QEMU");
+  bench->add_option("--seconds", bench_seconds, "seconds per measurement")->capture_default_str()->check(CLI::Range(0.2, 600.0));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -209,6 +213,7 @@ int main(int argc, char** argv) {
   if (*campaign) return cmd_campaign(ca);
   if (*run) return cmd_run(scenario_path, run_system, registry, json);
   if (*predict) return cmd_predict(predict_path);
+  if (*bench) return cli::cmd_bench(bench_seconds);
   if (*repro) {
     ra.registry = registry;
     return cli::cmd_repro(ra);

@@ -28,5 +28,6 @@ struct ReproArgs {
 };
 
 int cmd_repro(const ReproArgs& args);
+int cmd_bench(double seconds);
 
 }  // namespace chaincheck::cli

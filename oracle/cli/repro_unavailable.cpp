@@ -9,4 +9,9 @@ int cmd_repro(const ReproArgs&) {
   return 2;
 }
 
+int cmd_bench(double) {
+  std::cerr << "chaincheck bench: this build has no real-stack executor (impl/scenario)\n";
+  return 2;
+}
+
 }  // namespace chaincheck::cli
