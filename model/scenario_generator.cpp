@@ -127,11 +127,18 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
     unsigned filters = static_cast<unsigned>(c.weighted({6, 3, 1}));
     for (unsigned f = 0; f < filters; ++f) {
       GraphSpec top;
-      // blkdebug and throttle. copy-on-read needs a writable graph (qemu-nbd -r refuses it:
-      // "Block node is read-only"), so read-only exports do not get it.
-      top.filter = static_cast<NodeKind>(c.weighted({0, 4, 0, 0, 2}));
+      // blkdebug, raw windows and throttle. copy-on-read needs a writable graph (qemu-nbd -r
+      // refuses it: "Block node is read-only"), so read-only exports do not get it.
+      top.filter = static_cast<NodeKind>(c.weighted({0, 4, 2, 0, 2}));
       if (top.filter == NodeKind::Image) top.filter = NodeKind::Blkdebug;
       if (top.filter == NodeKind::Blkdebug) top.align = u64{512} << c.range(0, 7);
+      if (top.filter == NodeKind::RawWindow) {
+        // raw offset/size: size a multiple of 512 (raw_open), inside the layer below.
+        u64 len = info.back().size;
+        top.offset = round_down(c.range(0, len / 2), 4096);
+        u64 room = len - top.offset;
+        if (c.chance(70)) top.size = std::max<u64>(512, round_down(c.range(512, room), 512));
+      }
       top.child = std::make_shared<GraphSpec>(ex.graph);
       ex.graph = top;
     }

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include <libnbd.h>
+
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/process/versions.hpp"
@@ -229,6 +231,7 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         NbdClient client;
         if (!s.export_name.empty()) client.set_export_name(s.export_name);
         client.request_meta_context(context);
+        client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
         client.connect_unix(s.server->socket());
         if (i->map && !client.can_meta_context(context)) {
           out.error = "the server does not offer the metadata context " + context;
