@@ -146,7 +146,7 @@ TEST(Registry, ShippedEntriesLoadAndMatchTheirOwnRule) {
     f.cls = k.cls;
     f.rule = k.rule;
     f.interfaces = k.interfaces.empty() ? std::vector<std::string>{"base:allocation"} : k.interfaces;
-    f.graph = "blkdebug(align=4096) > throttle > top.qcow2";
+    f.graph = "blkdebug(align=4096) > throttle > raw(offset=0) > top.qcow2";
     EXPECT_EQ(r.match(f) != nullptr, true) << k.id;
   }
 }
