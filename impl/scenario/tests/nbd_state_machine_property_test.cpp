@@ -211,7 +211,9 @@ struct ImgMapWhileServing : Command {
 // Weighted choice written by hand: the index shrinks toward 0, the simplest command.
 rc::Gen<std::shared_ptr<const Command>> next_command(const ChainModel&) {
   return rc::gen::exec([]() -> std::shared_ptr<const Command> {
-    int pick = *rc::gen::inRange(0, 100);
+    // Full-size pick (inRange scales with size, which would starve the later commands);
+    // it still shrinks toward 0.
+    int pick = *rc::gen::resize(100, rc::gen::inRange(0, 100));
     std::shared_ptr<const Command> c;
     if (pick < 8) c = std::make_shared<QueryTwice>();
     else if (pick < 40) c = std::make_shared<Write>();

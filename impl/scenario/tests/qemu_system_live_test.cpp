@@ -33,13 +33,6 @@ Scenario seed004(std::optional<GraphSpec> top = std::nullopt) {
   return s;
 }
 
-std::set<std::string> temp_dirs() {
-  std::set<std::string> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
-    if (e.path().filename().string().rfind("cc-", 0) == 0) out.insert(e.path().string());
-  return out;
-}
-
 int children() {
   int n = 0;
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
@@ -98,13 +91,21 @@ TEST(QemuSystem, BlkdebugAlignmentShowsTheKnownSpecViolations) {
 }
 
 TEST(QemuSystem, LeavesNoProcessAndNoWorkspaceBehind) {
-  auto before = temp_dirs();
+  // A private TMPDIR: other tests running in parallel make their own workspaces in /tmp.
+  auto tmp = std::filesystem::temp_directory_path() / ("cc-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(tmp);
+  const char* old = getenv("TMPDIR");
+  std::string saved = old ? old : "";
+  setenv("TMPDIR", tmp.c_str(), 1);
   {
     QemuSystem q;
     q.run(seed004());
   }
+  if (old) setenv("TMPDIR", saved.c_str(), 1);
+  else unsetenv("TMPDIR");
   EXPECT_EQ(children(), 0);
-  EXPECT_EQ(temp_dirs(), before);
+  EXPECT_TRUE(std::filesystem::is_empty(tmp));
+  std::filesystem::remove_all(tmp);
 }
 
 TEST(QemuSystem, AToolRefusalIsAStepErrorNotACrash) {
