@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "impl/scenario/qemu_graph.hpp"
+
 namespace chaincheck::oracle {
 
 using namespace chaincheck::model;
@@ -17,46 +19,16 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
-using Formats = std::map<std::string, ImageFormat>;
-
-nlohmann::json qemu_json(const GraphSpec& g, const Formats& f) {
-  if (g.image) {
-    auto it = f.find(*g.image);
-    nlohmann::json j = {{"driver", it == f.end() ? "raw" : to_string(it->second)},
-                        {"file", {{"driver", "file"}, {"filename", *g.image}}}};
-    if (g.backing == GraphSpec::Backing::Null) j["backing"] = nullptr;
-    if (g.backing == GraphSpec::Backing::Explicit && g.child) j["backing"] = qemu_json(*g.child, f);
-    return j;
-  }
-  nlohmann::json c = qemu_json(*g.child, f);
-  switch (g.filter) {
-    case NodeKind::Blkdebug: return {{"driver", "blkdebug"}, {"align", g.align}, {"image", c}};
-    case NodeKind::RawWindow: {
-      nlohmann::json j = {{"driver", "raw"}, {"offset", g.offset}, {"file", c}};
-      if (g.size) j["size"] = *g.size;
-      return j;
-    }
-    case NodeKind::CopyOnRead: return {{"driver", "copy-on-read"}, {"file", c}};
-    case NodeKind::Throttle: return {{"driver", "throttle"}, {"throttle-group", "tg0"}, {"file", c}};
-    case NodeKind::Preallocate: return {{"driver", "preallocate"}, {"file", c}};
-    case NodeKind::Compress: return {{"driver", "compress"}, {"file", c}};
-    case NodeKind::Image: break;
-  }
-  return c;
-}
-
-bool has_throttle(const GraphSpec& g) {
-  return (!g.image && g.filter == NodeKind::Throttle) || (g.child && has_throttle(*g.child));
-}
+using Formats = impl::ImageFormats;
 
 // How a command names a graph: "-f FMT FILE" for a plain image, else a json: filename.
 std::string image_words(const GraphSpec& g, const Formats& f) {
-  std::string pre = has_throttle(g) ? "--object throttle-group,id=tg0 " : "";
+  std::string pre = impl::needs_throttle_group(g) ? "--object throttle-group,id=tg0 " : "";
   if (g.image && g.backing == GraphSpec::Backing::FromHeader) {
     auto it = f.find(*g.image);
     return pre + "-f " + std::string(it == f.end() ? "raw" : to_string(it->second)) + " " + quote(*g.image);
   }
-  return pre + quote("json:" + qemu_json(g, f).dump());
+  return pre + quote("json:" + impl::qemu_options(g, f).dump());
 }
 
 std::string io_command(const GuestOp& op) {

@@ -15,6 +15,7 @@
 #include "impl/qcow2/qcow2_inspector.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 
@@ -125,42 +126,8 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
   // export smaller than blkdebug's align): let the server see it, QEMU serves it.
   client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
   client.connect_unix(server.socket());
-  NbdObservation nbd;
-  nbd.export_size = client.size();
-  BlockSizes bs = client.block_sizes();
-  nbd.block_size = {bs.minimum ? bs.minimum : 1, bs.preferred, bs.maximum};
-  nbd.contexts = client.negotiated_contexts();
-  if (!nbd.contexts.empty() && nbd.export_size > 0) {
-    BlockStatusObservation b = client.block_status_full(0, nbd.export_size);
-    nbd.error = b.error;
-    for (const auto& r : b.replies) {
-      model::ContextReply m;
-      m.context = r.context;
-      m.offset = r.offset;
-      u64 pos = r.offset;
-      for (const auto& e : r.extents) {
-        m.extents.push_back({pos, e.length, e.flags});
-        pos += e.length;
-      }
-      nbd.replies.push_back(std::move(m));
-    }
-  }
-  if (want_content) {
-    std::vector<Extent<std::uint8_t>> runs;
-    const u64 chunk = 1 << 20;
-    for (u64 pos = 0; pos < nbd.export_size; pos += chunk) {
-      u64 n = std::min(chunk, nbd.export_size - pos);
-      std::vector<std::uint8_t> bytes = client.pread(pos, n);
-      for (u64 i = 0; i < bytes.size(); ++i) {
-        if (!runs.empty() && runs.back().value == bytes[i] && runs.back().end() == pos + i) {
-          runs.back().length++;
-        } else {
-          runs.push_back({pos + i, 1, bytes[i]});
-        }
-      }
-    }
-    obs.content = std::move(runs);
-  }
+  NbdObservation nbd = observe_block_status(client);
+  if (want_content) obs.content = read_runs(client, nbd.export_size);
   client.disconnect();
   server.stop();
   obs.nbd = std::move(nbd);

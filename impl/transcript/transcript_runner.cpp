@@ -9,6 +9,7 @@
 #include "impl/process/versions.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/scenario/nbd_observation.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 
 namespace chaincheck::impl {
@@ -102,44 +103,6 @@ int find_server(const std::vector<Server>& servers, const std::string& uri, int 
     if (s.export_name == name || name.empty()) return i;
   }
   throw TranscriptError(line, "nbdinfo: no qemu-nbd server was started before this line for '" + uri + "'");
-}
-
-model::NbdObservation observe(NbdClient& client, const std::vector<std::string>& contexts) {
-  model::NbdObservation nbd;
-  nbd.export_size = client.size();
-  BlockSizes bs = client.block_sizes();
-  nbd.block_size = {bs.minimum ? bs.minimum : 1, bs.preferred, bs.maximum};
-  nbd.contexts = client.negotiated_contexts();
-  (void)contexts;
-  if (!nbd.contexts.empty() && nbd.export_size) {
-    BlockStatusObservation b = client.block_status_full(0, nbd.export_size);
-    nbd.error = b.error;
-    for (const auto& r : b.replies) {
-      model::ContextReply m;
-      m.context = r.context;
-      m.offset = r.offset;
-      std::uint64_t pos = r.offset;
-      for (const auto& e : r.extents) {
-        m.extents.push_back({pos, e.length, e.flags});
-        pos += e.length;
-      }
-      nbd.replies.push_back(std::move(m));
-    }
-  }
-  return nbd;
-}
-
-std::vector<model::Extent<std::uint8_t>> read_all(NbdClient& client, std::uint64_t size) {
-  std::vector<model::Extent<std::uint8_t>> runs;
-  const std::uint64_t chunk = 1 << 20;
-  for (std::uint64_t pos = 0; pos < size; pos += chunk) {
-    auto bytes = client.pread(pos, std::min(chunk, size - pos));
-    for (std::uint64_t i = 0; i < bytes.size(); ++i) {
-      if (!runs.empty() && runs.back().value == bytes[i] && runs.back().end() == pos + i) runs.back().length++;
-      else runs.push_back({pos + i, 1, bytes[i]});
-    }
-  }
-  return runs;
 }
 
 }  // namespace
@@ -236,8 +199,8 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         if (i->map && !client.can_meta_context(context)) {
           out.error = "the server does not offer the metadata context " + context;
         } else if (i->map) {
-          out.nbd = observe(client, {context});
-          out.content = read_all(client, out.nbd->export_size);
+          out.nbd = observe_block_status(client);
+          out.content = read_runs(client, out.nbd->export_size);
           // The real nbdinfo's text, for the annotated output.
           RunResult r = run_program({"nbdinfo", "--map=" + context,
                                      "nbd+unix:///" + s.export_name + "?socket=" + s.server->socket().string()});

@@ -56,6 +56,18 @@ class ModelTest : public ::testing::Test {
     ok(apply(s, open_image(s, img), {OpKind::WriteCompressed, off, len, pattern, false}));
   }
 
+  // Seed 004's chain: base.raw = ABC-, top.qcow2 over it with cluster 1 written (69) and,
+  // unless zero_at is empty, write -z at zero_at.
+  void seed004_chain(std::optional<u64> zero_at = 128 * KiB) {
+    raw("base.raw", 4 * 64 * KiB);
+    qcow2("top.qcow2", std::nullopt, "base.raw", ImageFormat::Raw);
+    write("base.raw", 0, 64 * KiB, 65);
+    write("base.raw", 64 * KiB, 64 * KiB, 66);
+    write("base.raw", 128 * KiB, 64 * KiB, 67);
+    write("top.qcow2", 64 * KiB, 64 * KiB, 69);
+    if (zero_at) write_zeroes("top.qcow2", *zero_at, 64 * KiB);
+  }
+
   std::vector<NbdExtent> nbd(const Graph& g, NbdContext c, u64 min_block = 1) {
     return nbd_extents(s, g, c, 0, node_length(s, g, g.root), min_block);
   }

@@ -24,15 +24,7 @@ TEST_F(Seed000, EmptyQcow2IsEntirelyAbsent) {
 
 class Seed000Chain : public ModelTest {
  protected:
-  void SetUp() override {
-    raw("base.raw", 4 * 64 * KiB);
-    qcow2("top.qcow2", std::nullopt, "base.raw", ImageFormat::Raw);
-    write("base.raw", 0, 64 * KiB, 65);
-    write("base.raw", 64 * KiB, 64 * KiB, 66);
-    write("base.raw", 128 * KiB, 64 * KiB, 67);
-    write("top.qcow2", 64 * KiB, 64 * KiB, 69);
-    write_zeroes("top.qcow2", 128 * KiB, 64 * KiB);
-  }
+  void SetUp() override { seed004_chain(); }
 };
 
 // nbdinfo --map=qemu:joint-allocation over the top exported with backing: null:

@@ -6,14 +6,7 @@ namespace {
 
 class Seed004 : public ModelTest {
  protected:
-  void SetUp() override {
-    raw("base.raw", 4 * 64 * KiB);
-    qcow2("top.qcow2", std::nullopt, "base.raw", ImageFormat::Raw);
-    write("base.raw", 0, 64 * KiB, 65);
-    write("base.raw", 64 * KiB, 64 * KiB, 66);
-    write("base.raw", 128 * KiB, 64 * KiB, 67);
-    write("top.qcow2", 64 * KiB, 64 * KiB, 69);
-  }
+  void SetUp() override { seed004_chain(std::nullopt); }
 };
 
 TEST_F(Seed004, MapWithBackingShowsEachClusterAtItsLayer) {

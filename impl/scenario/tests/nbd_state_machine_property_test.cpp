@@ -15,6 +15,7 @@
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_system.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 #include "model/model_system.hpp"
@@ -65,31 +66,11 @@ Scenario setup_scenario() {
 
 // Compare the export with the model: both contexts and every byte.
 void check_export(const ChainModel& m, LiveExport& sut) {
-  Graph g = build_graph(m.state, m.setup.export_spec->graph);
   Observation predicted = predict(m.state, m.setup);
   Observation observed;
-  observed.nbd = NbdObservation{};
-  observed.nbd->export_size = sut.client->size();
-  BlockSizes bs = sut.client->block_sizes();
-  observed.nbd->block_size = {bs.minimum ? bs.minimum : 1, bs.preferred, bs.maximum};
-  BlockStatusObservation b = sut.client->block_status_full(0, kSize);
-  RC_ASSERT(b.error.empty());
-  for (const auto& r : b.replies) {
-    model::ContextReply c{r.context, r.offset, kSize, {}};
-    u64 pos = r.offset;
-    for (const auto& e : r.extents) {
-      c.extents.push_back({pos, e.length, e.flags});
-      pos += e.length;
-    }
-    observed.nbd->replies.push_back(c);
-  }
-  std::vector<std::uint8_t> bytes = sut.client->pread(0, kSize);
-  std::vector<Extent<std::uint8_t>> runs;
-  for (u64 i = 0; i < bytes.size(); ++i) {
-    if (!runs.empty() && runs.back().value == bytes[i]) runs.back().length++;
-    else runs.push_back({i, 1, bytes[i]});
-  }
-  observed.content = runs;
+  observed.nbd = observe_block_status(*sut.client);
+  RC_ASSERT(observed.nbd->error.empty());
+  observed.content = read_runs(*sut.client, kSize);
   oracle::Verdict v = oracle::judge(predicted, observed, {"top.qcow2 > base.qcow2", 2, "state machine"});
   for (const auto& f : v.findings) RC_LOG() << oracle::describe(f) << " expected " << f.expected << " observed " << f.observed << "\n";
   RC_ASSERT(v.findings.empty());
