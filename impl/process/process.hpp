@@ -34,6 +34,12 @@ std::string debian_package_for(const std::string& program);
 std::filesystem::path locate_program(const std::string& program);
 
 struct RunOptions {
+  // Options with only the working directory set.
+  static RunOptions in(std::filesystem::path dir) {
+    RunOptions o;
+    o.cwd = std::move(dir);
+    return o;
+  }
   std::chrono::milliseconds timeout{std::chrono::seconds(60)};
   std::filesystem::path cwd;  // empty: inherit
   std::optional<std::string> stdin_data;

@@ -176,7 +176,7 @@ std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, I
         img.create(c->options.name, create_options(c->options));
         formats[c->options.name] = c->options.format;
       } else if (auto* t = std::get_if<TruncateStep>(&step)) {
-        run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions{.cwd = ws.path()});
+        run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions::in(ws.path()));
         formats.emplace(t->name, ImageFormat::Raw);
       } else {
         const IoStep& io = std::get<IoStep>(step);

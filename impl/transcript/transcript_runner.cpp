@@ -143,7 +143,7 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         out.output = lines_of(m->json_output ? img.map_text(ref, range) : std::string());
       } else if (std::get_if<QemuImgOther>(&tc.command)) {
         std::vector<std::string> argv = tc.argv;
-        RunResult r = run_program(argv, RunOptions{.cwd = ws.path()});
+        RunResult r = run_program(argv, RunOptions::in(ws.path()));
         out.output = lines_of(r.out + r.err);
         if (!r.ok()) out.error = r.describe();
       } else if (auto* q = std::get_if<QemuIo>(&tc.command)) {
@@ -212,7 +212,7 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         }
         client.disconnect();
       } else if (auto* t = std::get_if<Truncate>(&tc.command)) {
-        run_checked({"truncate", "-s", std::to_string(t->size), t->file}, RunOptions{.cwd = ws.path()});
+        run_checked({"truncate", "-s", std::to_string(t->size), t->file}, RunOptions::in(ws.path()));
         formats.emplace(t->file, "raw");
       }
     } catch (const TranscriptError&) {
