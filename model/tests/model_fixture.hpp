@@ -97,7 +97,9 @@ inline void expect_map(const std::vector<MapEntry>& actual, const std::vector<Ma
     EXPECT_EQ(actual[i].zero, expected[i].zero);
     EXPECT_EQ(actual[i].data, expected[i].data);
     EXPECT_EQ(actual[i].offset.has_value(), expected[i].offset.has_value());
-    if (expected[i].offset && *expected[i].offset != UINT64_MAX) EXPECT_EQ(actual[i].offset, expected[i].offset);
+    if (expected[i].offset && *expected[i].offset != UINT64_MAX) {
+      EXPECT_EQ(actual[i].offset, expected[i].offset);
+    }
   }
 }
 inline constexpr u64 kAnyOffset = UINT64_MAX;
