@@ -127,9 +127,9 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
     unsigned filters = static_cast<unsigned>(c.weighted({6, 3, 1}));
     for (unsigned f = 0; f < filters; ++f) {
       GraphSpec top;
-      // blkdebug, raw windows and throttle. copy-on-read needs a writable graph (qemu-nbd -r
+      // blkdebug, raw windows, throttle and preallocate. copy-on-read needs a writable graph (qemu-nbd -r
       // refuses it: "Block node is read-only"), so read-only exports do not get it.
-      top.filter = static_cast<NodeKind>(c.weighted({0, 4, 2, 0, 2}));
+      top.filter = static_cast<NodeKind>(c.weighted({0, 4, 2, 0, 2, 1}));  // + preallocate
       if (top.filter == NodeKind::Image) top.filter = NodeKind::Blkdebug;
       if (top.filter == NodeKind::Blkdebug) top.align = u64{512} << c.range(0, 7);
       if (top.filter == NodeKind::RawWindow) {
