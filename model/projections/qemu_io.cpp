@@ -1,6 +1,6 @@
 #include "model/projections/qemu_io.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace chaincheck::model {
 
@@ -52,22 +52,29 @@ std::string qemu_io_size(u64 bytes) {
     }
   }
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  std::string str = buf;
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 3);
+  std::string str(buf, res.ptr);
   auto trim = str.find(".000");
   if (trim != std::string::npos) str.erase(trim);
   return str + suffix;
 }
 
+namespace {
+
+std::string hex(u64 v) {
+  char buf[32];
+  auto res = std::to_chars(buf, buf + sizeof buf, v, 16);
+  return "0x" + std::string(buf, res.ptr);
+}
+
+}  // namespace
+
 std::string qemu_io_map_text(const std::vector<IoMapLine>& lines) {
+  // "%s (0x%x) bytes %s allocated at offset %s (0x%x)" (qemu-io-cmds.c map_f)
   std::string out;
-  char buf[256];
   for (const IoMapLine& l : lines) {
-    std::snprintf(buf, sizeof buf, "%s (0x%llx) bytes %s allocated at offset %s (0x%llx)\n",
-                  qemu_io_size(l.length).c_str(), static_cast<unsigned long long>(l.length),
-                  l.allocated ? "   " : "not", qemu_io_size(l.start).c_str(),
-                  static_cast<unsigned long long>(l.start));
-    out += buf;
+    out += qemu_io_size(l.length) + " (" + hex(l.length) + ") bytes " + (l.allocated ? "   " : "not") +
+           " allocated at offset " + qemu_io_size(l.start) + " (" + hex(l.start) + ")\n";
   }
   return out;
 }
