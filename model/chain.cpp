@@ -144,6 +144,17 @@ bool top_allocated(const ModelState& s, const Graph& g, int node, u64 offset, u6
   return (a.status.flags & kAllocated) != 0;
 }
 
+bool merge_status(BlockStatus& prev, const BlockStatus& next) {
+  bool host_contiguous = !(next.flags & kOffsetValid) ||
+                         (prev.image == next.image && prev.host_offset + prev.pnum == next.host_offset);
+  if ((prev.flags & ~kEof) != (next.flags & ~kEof) || prev.depth != next.depth || prev.layer != next.layer ||
+      !host_contiguous)
+    return false;
+  prev.pnum += next.pnum;
+  prev.flags = (prev.flags & ~kEof) | (next.flags & kEof);
+  return true;
+}
+
 void for_each_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 length,
                      const std::function<void(const StatusExtent&)>& f) {
   u64 len = node_length(s, g, node);
@@ -154,13 +165,7 @@ void for_each_status(const ModelState& s, const Graph& g, int node, u64 offset, 
     BlockStatus st = block_status(s, g, node, pos, end - pos);
     if (st.pnum == 0) break;
     if (have) {
-      BlockStatus& prev = pending.status;
-      bool host_contiguous = !(st.flags & kOffsetValid) ||
-                             (prev.image == st.image && prev.host_offset + prev.pnum == st.host_offset);
-      if ((prev.flags & ~kEof) == (st.flags & ~kEof) && prev.depth == st.depth &&
-          prev.layer == st.layer && host_contiguous) {
-        prev.pnum += st.pnum;
-        prev.flags = (prev.flags & ~kEof) | (st.flags & kEof);
+      if (merge_status(pending.status, st)) {
         pos += st.pnum;
         continue;
       }

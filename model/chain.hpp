@@ -35,6 +35,10 @@ struct StatusExtent {
   BlockStatus status;  // status.pnum is the extent's length
   u64 end() const { return start + status.pnum; }
 };
+// Append `next` to `prev` when they describe the same thing and `next` follows on (same
+// flags but EOF, depth and layer; host offsets contiguous in one file). True if merged.
+bool merge_status(BlockStatus& prev, const BlockStatus& next);
+
 // The precise status of [offset, offset+length) as a list of extents that tile it
 // (clipped at the node's end); adjacent extents with identical status are merged.
 std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,

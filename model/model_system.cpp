@@ -73,11 +73,8 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
 }  // namespace
 
 int layout_image(const ModelState& s, const GraphSpec& g) {
-  const GraphSpec* n = &g;
-  while (!n->image) {
-    if (n->filter == NodeKind::RawWindow || !n->child) return -1;
-    n = n->child.get();
-  }
+  const GraphSpec* n = top_image(g);
+  if (!n) return -1;
   int i = s.find(*n->image);
   return i >= 0 && s.image(i).format() == ImageFormat::Qcow2 ? i : -1;
 }

@@ -37,17 +37,7 @@ BlockStatus combine_sticky(const std::vector<StatusExtent>& pieces) {
 namespace {
 
 void push_merged(std::vector<StatusExtent>& out, u64 start, BlockStatus st) {
-  if (!out.empty()) {
-    BlockStatus& p = out.back().status;
-    bool host = !(st.flags & kOffsetValid) ||
-                (p.image == st.image && p.host_offset + p.pnum == st.host_offset);
-    if (out.back().end() == start && (p.flags & ~kEof) == (st.flags & ~kEof) &&
-        p.depth == st.depth && p.layer == st.layer && host) {
-      p.pnum += st.pnum;
-      p.flags = (p.flags & ~kEof) | (st.flags & kEof);
-      return;
-    }
-  }
+  if (!out.empty() && out.back().end() == start && merge_status(out.back().status, st)) return;
   out.push_back({start, st});
 }
 

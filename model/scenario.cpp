@@ -50,6 +50,15 @@ Graph build_graph(const ModelState& s, const GraphSpec& spec) {
   return g;
 }
 
+const GraphSpec* top_image(const GraphSpec& spec) {
+  const GraphSpec* n = &spec;
+  while (!n->image) {
+    if (n->filter == NodeKind::RawWindow || !n->child) return nullptr;
+    n = n->child.get();
+  }
+  return n;
+}
+
 std::string describe(const GraphSpec& spec) {
   if (spec.image) {
     std::string out = *spec.image;

@@ -33,6 +33,9 @@ struct GraphSpec {
 };
 
 Graph build_graph(const ModelState& s, const GraphSpec& spec);
+// The image node under a graph's top filters whose on-disk layout is compared (model and
+// inspector alike): null when a raw window shifts offsets on the way down.
+const GraphSpec* top_image(const GraphSpec& spec);
 // A one-line description: "blkdebug(align=4096) > top.qcow2 > base.raw"
 std::string describe(const GraphSpec& spec);
 

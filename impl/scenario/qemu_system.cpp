@@ -143,11 +143,8 @@ static_assert(static_cast<int>(ClusterState::UnallocatedAlloc) == static_cast<in
 // The export's first qcow2 layer read from disk by our own inspector (not QEMU).
 std::optional<std::vector<LayoutExtent>> inspect_top(const GraphSpec& g, const ImageFormats& formats,
                                                      const Workspace& ws) {
-  const GraphSpec* n = &g;
-  while (!n->image) {
-    if (n->filter == NodeKind::RawWindow || !n->child) return std::nullopt;
-    n = n->child.get();
-  }
+  const GraphSpec* n = top_image(g);
+  if (!n) return std::nullopt;
   auto it = formats.find(*n->image);
   if (it == formats.end() || it->second != ImageFormat::Qcow2) return std::nullopt;
   std::vector<LayoutExtent> out;
