@@ -3,6 +3,7 @@
 //   run       one scenario JSON: model vs system, judged
 //   predict   the model's answers for a scenario JSON
 //   repro     replay a bug report's shell transcript and say what in it is wrong
+//   rebuild   seed 004's chain rebuild for one scenario JSON, both strategies, judged
 // Exit status: 0 clean, 1 findings, 2 bad input or environment.
 #include <CLI/CLI.hpp>
 
@@ -81,6 +82,13 @@ int cmd_campaign(const cli::CampaignArgs& a) {
     factory = cli::system_factory(a.system);
   } catch (const std::exception& e) {
     bad_input(e.what());  // unknown system, or a program missing (names the Debian package)
+  }
+  if (a.rebuild) {
+    try {
+      o.make_rebuilder = cli::rebuilder_factory(a.system);
+    } catch (const std::exception& e) {
+      bad_input(std::string("--rebuild: ") + e.what());
+    }
   }
   oracle::Registry registry = load_registry(a.registry);
   std::signal(SIGINT, on_interrupt);
@@ -179,6 +187,7 @@ int main(int argc, char** argv) {
   campaign->add_option("--system", ca.system, "system under test: " + CLI::detail::join(cli::system_names()))->capture_default_str();
   campaign->add_option("--max-layers", ca.max_layers, "layers per chain (1-4)")->capture_default_str()->check(CLI::Range(1, 4));
   campaign->add_flag("--no-minimize", ca.no_minimize, "keep findings as found");
+  campaign->add_flag("--rebuild", ca.rebuild, "also rebuild every chain of 2+ layers from its NBD extents (seed 004)");
   campaign->add_option("--inject-model-fault", ca.faults, "test only: make the model deliberately wrong")->group("");
 
   std::string scenario_path, run_system = cli::system_names().back();
@@ -198,6 +207,13 @@ int main(int argc, char** argv) {
   repro->add_flag("--json", ra.json, "machine-readable report");
   repro->add_flag("--normalize", ra.normalize, "filter paths, versions and host offsets (golden output)");
 
+  std::string rebuild_path;
+  cli::RebuildArgs rb{cli::system_names().back()};
+  auto* rebuild = app.add_subcommand("rebuild", "rebuild the export's chain from NBD extents, both strategies (seed 004)");
+  rebuild->add_option("scenario", rebuild_path, "scenario JSON file")->required();
+  rebuild->add_option("--system", rb.system, "who rebuilds: model or qemu")->capture_default_str();
+  rebuild->add_flag("--json", rb.json, "machine-readable result");
+
   double bench_seconds = 3;
   auto* bench = app.add_subcommand("bench", "speed ratios measured side by side on the installed QEMU");
   bench->add_option("--seconds", bench_seconds, "seconds per measurement")->capture_default_str()->check(CLI::Range(0.2, 600.0));
@@ -214,6 +230,7 @@ int main(int argc, char** argv) {
   if (*run) return cmd_run(scenario_path, run_system, registry, json);
   if (*predict) return cmd_predict(predict_path);
   if (*bench) return cli::cmd_bench(bench_seconds);
+  if (*rebuild) return cli::cmd_rebuild(load_scenario(rebuild_path), rb);
   if (*repro) {
     ra.registry = registry;
     return cli::cmd_repro(ra);
