@@ -172,7 +172,14 @@ std::string rebuilt_image_name(RebuildStrategy s, std::size_t index) {
   return std::string("rebuilt-") + to_string(s) + "-" + std::to_string(index) + ".qcow2";
 }
 
-RebuildResult predict_rebuild(const ModelState& s, const std::vector<std::string>& chain, RebuildStrategy strategy) {
+std::string describe(const RebuildTarget& t) {
+  return "qcow2 cluster " + std::to_string(u64{1} << t.cluster_bits) + (t.extended_l2 ? " extended_l2" : "") +
+         ", zeroes " + (t.no_hole ? "with NO_HOLE" : "without NO_HOLE") +
+         (t.discard_unmap ? ", qemu-nbd --discard=unmap" : "");
+}
+
+RebuildResult predict_rebuild(const ModelState& s, const std::vector<std::string>& chain, RebuildStrategy strategy,
+                              const RebuildTarget& target) {
   RebuildResult r;
   r.strategy = strategy;
   ModelState out = s;  // the rebuilt images are created beside the originals
@@ -188,22 +195,24 @@ RebuildResult predict_rebuild(const ModelState& s, const std::vector<std::string
       l.base_allocation = nbd_extents(s, g, NbdContext::BaseAllocation, 0, l.size, min_block);
       l.allocation_depth = nbd_extents(s, g, NbdContext::AllocationDepth, 0, l.size, min_block);
       l.plan = rebuild_plan(strategy, l.base_allocation, l.allocation_depth);
-      // qemu-img create -f qcow2 [-b BELOW -F qcow2] NAME SIZE
+      // qemu-img create -f qcow2 -o cluster_size=..,extended_l2=.. [-b BELOW -F qcow2] NAME SIZE
       CreateOptions o;
       o.name = rebuilt_image_name(strategy, i);
+      o.cluster_bits = target.cluster_bits;
+      o.extended_l2 = target.extended_l2;
       o.size = l.size;
       o.backing_file = below;
       if (below) o.backing_format = ImageFormat::Qcow2;
       if (auto e = create_image(out, o)) throw std::invalid_argument("create " + o.name + ": " + e->message);
-      // Written through a writable qemu-nbd export: no --discard, so BDRV_O_UNMAP is clear;
-      // NBD_CMD_WRITE_ZEROES without NO_HOLE (nbd/server.c: MAY_UNMAP).
+      // Written through a writable qemu-nbd export: BDRV_O_UNMAP only with --discard=unmap;
+      // NBD_CMD_WRITE_ZEROES without NO_HOLE asks for MAY_UNMAP (nbd/server.c).
       Graph rg = open_image(out, o.name);
-      OpenOptions nbd_open{false};
+      OpenOptions nbd_open{target.discard_unmap};
       std::vector<Extent<std::uint8_t>> bytes = content(s, g, g.root, 0, l.size);
       for (const PlanExtent& p : l.plan) {
         std::optional<OpError> e;
         if (p.action == PlanAction::Zero) {
-          e = apply(out, rg, {OpKind::WriteZeroes, p.start, p.length, 0, true}, nbd_open);
+          e = apply(out, rg, {OpKind::WriteZeroes, p.start, p.length, 0, !target.no_hole}, nbd_open);
         } else if (p.action == PlanAction::Copy) {
           for (const auto& run : bytes) {
             u64 a = std::max(run.start, p.start), b = std::min(run.end(), p.end());
@@ -226,7 +235,8 @@ RebuildResult predict_rebuild(const ModelState& s, const std::vector<std::string
   return r;
 }
 
-RebuildObservation ModelRebuilder::rebuild(const Scenario& sc, const std::vector<RebuildStrategy>& strategies) {
+RebuildObservation ModelRebuilder::rebuild(const Scenario& sc, const std::vector<RebuildStrategy>& strategies,
+                                           const RebuildTarget& target) {
   RebuildObservation obs;
   ModelState s;
   s.host = sc.host;
@@ -241,7 +251,7 @@ RebuildObservation ModelRebuilder::rebuild(const Scenario& sc, const std::vector
       obs.error = "chain image '" + name + "' was not created";
       return obs;
     }
-  for (RebuildStrategy st : strategies) obs.results.push_back(predict_rebuild(s, obs.chain, st));
+  for (RebuildStrategy st : strategies) obs.results.push_back(predict_rebuild(s, obs.chain, st, target));
   return obs;
 }
 

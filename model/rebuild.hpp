@@ -64,6 +64,18 @@ std::vector<std::string> rebuild_chain(const Scenario& s);
 // The image a rebuild creates for layer `index` (they live beside the originals).
 std::string rebuilt_image_name(RebuildStrategy s, std::size_t index);
 
+// How the fresh images are made and written: their qcow2 geometry, and how zeroes are
+// sent (NBD_CMD_WRITE_ZEROES with or without NO_HOLE; qemu-nbd with or without
+// --discard=unmap). Every choice must hide the backing where zeroes are written.
+struct RebuildTarget {
+  unsigned cluster_bits = 16;
+  bool extended_l2 = false;
+  bool no_hole = false;
+  bool discard_unmap = false;
+  bool operator==(const RebuildTarget&) const = default;
+};
+std::string describe(const RebuildTarget& t);
+
 struct LayerRebuild {
   std::string image;
   u64 size = 0;
@@ -94,17 +106,19 @@ class ChainRebuilder {
  public:
   virtual ~ChainRebuilder() = default;
   virtual std::string name() const = 0;
-  virtual RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies) = 0;
+  virtual RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies,
+                                     const RebuildTarget& target = {}) = 0;
 };
 
 // The model's prediction for a state after the scenario's steps.
 RebuildResult predict_rebuild(const ModelState& s, const std::vector<std::string>& chain,
-                              RebuildStrategy strategy);
+                              RebuildStrategy strategy, const RebuildTarget& target = {});
 
 class ModelRebuilder : public ChainRebuilder {
  public:
   std::string name() const override { return "model"; }
-  RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies) override;
+  RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies,
+                             const RebuildTarget& target = {}) override;
 };
 
 }  // namespace chaincheck::model

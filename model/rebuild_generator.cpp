@@ -97,4 +97,14 @@ Scenario generate_rebuild_scenario(Chooser& c) {
   return s;
 }
 
+RebuildTarget generate_rebuild_target(Chooser& c) {
+  RebuildTarget t;
+  static const unsigned bits[] = {16, 9, 12, 15, 17};
+  t.cluster_bits = bits[c.range(0, 4)];
+  t.extended_l2 = t.cluster_bits >= 14 && c.chance(40);
+  t.no_hole = c.chance(50);
+  t.discard_unmap = c.chance(50);
+  return t;
+}
+
 }  // namespace chaincheck::model

@@ -4,10 +4,13 @@
 // clusters, aligned operations), so a shrinking Chooser shrinks toward seed 004's shape.
 #pragma once
 
+#include "model/rebuild.hpp"
 #include "model/scenario_generator.hpp"
 
 namespace chaincheck::model {
 
 Scenario generate_rebuild_scenario(Chooser& c);
+// The fresh images' geometry and how zeroes are sent; choice 0 is qemu-img's defaults.
+RebuildTarget generate_rebuild_target(Chooser& c);
 
 }  // namespace chaincheck::model

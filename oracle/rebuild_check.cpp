@@ -69,11 +69,11 @@ std::vector<Finding> judge_rebuild(const RebuildObservation& predicted, const Re
   return out;
 }
 
-RebuildCheck check_rebuild(const Scenario& s, ChainRebuilder& real) {
+RebuildCheck check_rebuild(const Scenario& s, ChainRebuilder& real, const RebuildTarget& target) {
   RebuildCheck c;
   ModelRebuilder model;
-  c.predicted = model.rebuild(s, all_rebuild_strategies());
-  c.observed = real.rebuild(s, all_rebuild_strategies());
+  c.predicted = model.rebuild(s, all_rebuild_strategies(), target);
+  c.observed = real.rebuild(s, all_rebuild_strategies(), target);
   c.findings = judge_rebuild(c.predicted, c.observed);
   return c;
 }

@@ -18,7 +18,8 @@ struct RebuildCheck {
   std::vector<Finding> findings;
 };
 // Predict with the model, rebuild with `real`, judge. Every strategy is run.
-RebuildCheck check_rebuild(const model::Scenario& s, model::ChainRebuilder& real);
+RebuildCheck check_rebuild(const model::Scenario& s, model::ChainRebuilder& real,
+                           const model::RebuildTarget& target = {});
 
 // Whether a scenario has a chain worth rebuilding (two layers or more).
 bool has_rebuild_chain(const model::Scenario& s);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <memory>
 
+#include <libnbd.h>
+
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
@@ -59,12 +61,12 @@ std::unique_ptr<LayerExport> export_layer(const Workspace& ws, const std::string
 
 // Carry out a plan: data read from the layer's export, zeroes as NBD_CMD_WRITE_ZEROES
 // without NO_HOLE (qemu-nbd makes zero clusters that hide the backing).
-void write_plan(NbdClient& from, NbdClient& to, const std::vector<PlanExtent>& plan) {
+void write_plan(NbdClient& from, NbdClient& to, const std::vector<PlanExtent>& plan, bool no_hole) {
   for (const PlanExtent& p : plan) {
     for (u64 pos = p.start; pos < p.end(); pos += kChunk) {
       u64 n = std::min(kChunk, p.end() - pos);
       if (p.action == PlanAction::Copy) to.pwrite(pos, from.pread(pos, n));
-      if (p.action == PlanAction::Zero) to.zero(pos, n);
+      if (p.action == PlanAction::Zero) to.zero(pos, n, no_hole ? LIBNBD_CMD_FLAG_NO_HOLE : 0);
     }
   }
   to.flush();
@@ -88,7 +90,8 @@ QemuRebuilder::QemuRebuilder() {
   for (const char* p : {"qemu-img", "qemu-io", "qemu-nbd"}) locate_program(p);
 }
 
-RebuildObservation QemuRebuilder::rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies) {
+RebuildObservation QemuRebuilder::rebuild(const Scenario& s, const std::vector<RebuildStrategy>& strategies,
+                                          const RebuildTarget& target) {
   RebuildObservation obs;
   obs.chain = rebuild_chain(s);
   if (obs.chain.empty()) {
@@ -114,6 +117,8 @@ RebuildObservation QemuRebuilder::rebuild(const Scenario& s, const std::vector<R
         CreateOptions c;
         c.format = "qcow2";
         c.size = l.size;
+        c.cluster_size = u64{1} << target.cluster_bits;
+        c.extended_l2 = target.extended_l2;
         if (i > 0) {
           c.backing_file = rebuilt_image_name(r.strategy, i - 1);
           c.backing_format = "qcow2";
@@ -121,10 +126,11 @@ RebuildObservation QemuRebuilder::rebuild(const Scenario& s, const std::vector<R
         img.create(name, c);
         QemuNbdOptions o;
         o.working_dir = ws.path();
-        QemuNbdServer target(QemuNbdImage::file(name, "qcow2"), o);
+        if (target.discard_unmap) o.discard = "unmap";
+        QemuNbdServer server(QemuNbdImage::file(name, "qcow2"), o);
         NbdClient to;
-        to.connect_unix(target.socket());
-        write_plan(layer->client, to, l.plan);
+        to.connect_unix(server.socket());
+        write_plan(layer->client, to, l.plan, target.no_hole);
         // The top target's export is the whole rebuilt chain: read it back right here.
         if (i + 1 == obs.chain.size()) r.wrong = differing_ranges(original, read_runs(to, to.size()));
         to.disconnect();

@@ -14,7 +14,8 @@ class QemuRebuilder : public model::ChainRebuilder {
   QemuRebuilder();  // checks qemu-img, qemu-io and qemu-nbd are installed
   std::string name() const override { return "qemu"; }
   model::RebuildObservation rebuild(const model::Scenario& s,
-                                    const std::vector<model::RebuildStrategy>& strategies) override;
+                                    const std::vector<model::RebuildStrategy>& strategies,
+                                    const model::RebuildTarget& target = {}) override;
 };
 
 }  // namespace chaincheck::impl

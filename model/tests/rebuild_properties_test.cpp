@@ -17,8 +17,9 @@ namespace {
 RC_GTEST_PROP(RebuildProperties, AllocationDepthRebuildsEveryChainExactly, ()) {
   RcChooser c;
   Scenario sc = generate_rebuild_scenario(c);
+  RebuildTarget target = generate_rebuild_target(c);
   ModelRebuilder m;
-  RebuildObservation o = m.rebuild(sc, {RebuildStrategy::AllocationDepth});
+  RebuildObservation o = m.rebuild(sc, {RebuildStrategy::AllocationDepth}, target);
   RC_ASSERT(o.error.empty());
   RC_ASSERT(o.results.at(0).error.empty());
   RC_ASSERT(o.results.at(0).wrong.empty());
@@ -30,7 +31,7 @@ RC_GTEST_PROP(RebuildProperties, BaseAllocationAloneIsWrongOnlyWhereTheOriginalR
   ModelState s;
   for (const Step& step : sc.steps) apply_step(s, step);
   std::vector<std::string> chain = rebuild_chain(sc);
-  RebuildResult r = predict_rebuild(s, chain, RebuildStrategy::BaseAllocation);
+  RebuildResult r = predict_rebuild(s, chain, RebuildStrategy::BaseAllocation, generate_rebuild_target(c));
   RC_ASSERT(r.error.empty());
   Graph g = open_image(s, chain.back());
   for (const ByteRange& w : r.wrong) RC_ASSERT(reads_as_zero(s, g, g.root, w.start, w.length));

@@ -213,6 +213,15 @@ int main(int argc, char** argv) {
   rebuild->add_option("scenario", rebuild_path, "scenario JSON file")->required();
   rebuild->add_option("--system", rb.system, "who rebuilds: model or qemu")->capture_default_str();
   rebuild->add_flag("--json", rb.json, "machine-readable result");
+  rebuild->add_option("--cluster-size", rb.cluster_size, "cluster size of the fresh qcow2 images (512..2M, a power of two)")
+      ->capture_default_str()
+      ->check(CLI::Range(512, 2 * 1024 * 1024) & CLI::Validator([](std::string& v) {
+        unsigned long long n = std::stoull(v);
+        return (n & (n - 1)) == 0 ? std::string() : std::string("not a power of two: " + v);
+      }, "POWER-OF-TWO"));
+  rebuild->add_flag("--extended-l2", rb.extended_l2, "fresh images with extended L2 entries (cluster size >= 16k)");
+  rebuild->add_flag("--no-hole", rb.no_hole, "send zeroes with NBD_CMD_FLAG_NO_HOLE");
+  rebuild->add_flag("--discard-unmap", rb.discard_unmap, "run the writable qemu-nbd with --discard=unmap");
 
   double bench_seconds = 3;
   auto* bench = app.add_subcommand("bench", "speed ratios measured side by side on the installed QEMU");

@@ -35,6 +35,10 @@ struct ReproArgs {
 struct RebuildArgs {
   std::string system;  // "model" or "qemu"
   bool json = false;
+  std::uint64_t cluster_size = 65536;  // of the fresh qcow2 images
+  bool extended_l2 = false;
+  bool no_hole = false;        // zeroes sent with NBD_CMD_FLAG_NO_HOLE
+  bool discard_unmap = false;  // the writable qemu-nbd runs with --discard=unmap
 };
 
 using RebuilderFactory = std::function<std::unique_ptr<model::ChainRebuilder>()>;

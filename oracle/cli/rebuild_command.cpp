@@ -66,12 +66,17 @@ int cmd_rebuild(const Scenario& scenario, const RebuildArgs& a) {
     std::cerr << "chaincheck rebuild: " << e.what() << "\n";
     return 2;
   }
+  RebuildTarget target;
+  target.cluster_bits = static_cast<unsigned>(__builtin_ctzll(a.cluster_size));
+  target.extended_l2 = a.extended_l2;
+  target.no_hole = a.no_hole;
+  target.discard_unmap = a.discard_unmap;
   Scenario s = scenario;
 #ifdef CHAINCHECK_REAL_REBUILD
   if (a.system == "qemu") s.host = impl::measure_host_fs();
 #endif
   auto real = factory();
-  oracle::RebuildCheck c = oracle::check_rebuild(s, *real);
+  oracle::RebuildCheck c = oracle::check_rebuild(s, *real, target);
   for (const std::string* err : {&c.predicted.error, &c.observed.error})
     if (!err->empty()) {
       std::cerr << "chaincheck rebuild: " << *err << "\n";
@@ -89,7 +94,7 @@ int cmd_rebuild(const Scenario& scenario, const RebuildArgs& a) {
   }
   std::cout << "chain (bottom to top):";
   for (const auto& n : c.observed.chain) std::cout << " " << n;
-  std::cout << "\n";
+  std::cout << "\nrebuilt into: " << describe(target) << "\n";
   for (std::size_t i = 0; i < c.observed.results.size(); ++i) {
     const RebuildResult& o = c.observed.results[i];
     const RebuildResult& p = c.predicted.results.at(i);

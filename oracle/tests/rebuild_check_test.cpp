@@ -54,8 +54,9 @@ TEST(JudgeRebuild, ARefusedStepOrAFailedRebuildIsNotJudged) {
 class LossyRebuilder : public ChainRebuilder {
  public:
   std::string name() const override { return "lossy"; }
-  RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& st) override {
-    RebuildObservation o = ModelRebuilder().rebuild(s, st);
+  RebuildObservation rebuild(const Scenario& s, const std::vector<RebuildStrategy>& st,
+                             const RebuildTarget& t) override {
+    RebuildObservation o = ModelRebuilder().rebuild(s, st, t);
     for (auto& r : o.results)
       if (r.strategy == RebuildStrategy::AllocationDepth) r.wrong = {{0, 512}};
     return o;
