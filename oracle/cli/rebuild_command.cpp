@@ -66,6 +66,10 @@ int cmd_rebuild(const Scenario& scenario, const RebuildArgs& a) {
     std::cerr << "chaincheck rebuild: " << e.what() << "\n";
     return 2;
   }
+  if (a.extended_l2 && a.cluster_size < 16384) {
+    std::cerr << "chaincheck rebuild: --extended-l2 needs --cluster-size of at least 16384\n";
+    return 2;
+  }
   RebuildTarget target;
   target.cluster_bits = static_cast<unsigned>(__builtin_ctzll(a.cluster_size));
   target.extended_l2 = a.extended_l2;
