@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "oracle/minimize.hpp"
+#include "oracle/rebuild_check.hpp"
 #include "oracle/reproducer.hpp"
 
 namespace chaincheck::oracle {
@@ -17,7 +18,8 @@ std::uint64_t scenario_seed(std::uint64_t seed, std::uint64_t index) {
   return z ^ (z >> 31);
 }
 
-ScenarioResult judge_scenario(const Scenario& s, SystemUnderTest& system, const ModelFaults& faults) {
+ScenarioResult judge_scenario(const Scenario& s, SystemUnderTest& system, const ModelFaults& faults,
+                              ChainRebuilder* rebuilder) {
   ScenarioResult r;
   ModelSystem model(faults);
   r.predicted = model.run(s);
@@ -33,6 +35,12 @@ ScenarioResult judge_scenario(const Scenario& s, SystemUnderTest& system, const 
     }
   }
   r.verdict = judge(r.predicted, r.observed, ctx);
+  if (rebuilder && r.observed.error.empty() && has_rebuild_chain(s)) {
+    for (Finding f : check_rebuild(s, *rebuilder).findings) {
+      f.versions = r.observed.versions;
+      r.verdict.findings.push_back(f);
+    }
+  }
   return r;
 }
 
@@ -64,6 +72,7 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
 
   auto worker = [&] {
     std::unique_ptr<SystemUnderTest> system = make_system();
+    std::unique_ptr<ChainRebuilder> rebuilder = o.make_rebuilder ? o.make_rebuilder() : nullptr;
     for (;;) {
       std::uint64_t index = next.fetch_add(1);
       if (done(index)) return;
@@ -73,7 +82,7 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
       s.seed = seed;
       s.name = "scenario-" + std::to_string(index);
       if (auto h = system->host()) s.host = *h;
-      ScenarioResult r = judge_scenario(s, *system, o.model_faults);
+      ScenarioResult r = judge_scenario(s, *system, o.model_faults, rebuilder.get());
       registry.classify(r.verdict.findings);
 
       std::vector<Finding> fresh;
@@ -116,15 +125,15 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
           std::string sig = f.signature();
           small = minimize(s, [&](const Scenario& c) {
             if (stop && stop->load()) return false;
-            ScenarioResult cr = judge_scenario(c, *system, o.model_faults);
+            ScenarioResult cr = judge_scenario(c, *system, o.model_faults, rebuilder.get());
             return shows(cr.verdict, sig);
           }, o.minimize_budget);
         }
-        ScenarioResult final_run = judge_scenario(small, *system, o.model_faults);
+        ScenarioResult final_run = judge_scenario(small, *system, o.model_faults, rebuilder.get());
         if (!shows(final_run.verdict, f.signature())) {
           // Not reproducible in its minimised form (a flaky shrink): keep the original.
           small = s;
-          final_run = judge_scenario(small, *system, o.model_faults);
+          final_run = judge_scenario(small, *system, o.model_faults, rebuilder.get());
         }
         registry.classify(final_run.verdict.findings);
         std::lock_guard<std::mutex> lock(mu);

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "model/model_system.hpp"
+#include "model/rebuild.hpp"
 #include "model/scenario_generator.hpp"
 #include "oracle/judge.hpp"
 #include "oracle/registry.hpp"
@@ -27,6 +28,8 @@ struct CampaignOptions {
   bool minimize = true;
   unsigned minimize_budget = 60;
   model::ModelFaults model_faults;  // test-only: a deliberately wrong model
+  // Set: every scenario with a chain of 2+ layers is also rebuilt (oracle/rebuild_check).
+  std::function<std::unique_ptr<model::ChainRebuilder>()> make_rebuilder;
 };
 
 struct FindingRecord {
@@ -67,8 +70,9 @@ struct ScenarioResult {
   model::Observation predicted, observed;
   Verdict verdict;
 };
+// With a rebuilder, the chain-rebuild check's findings are added to the verdict.
 ScenarioResult judge_scenario(const model::Scenario& s, model::SystemUnderTest& system,
-                              const model::ModelFaults& faults = {});
+                              const model::ModelFaults& faults = {}, model::ChainRebuilder* rebuilder = nullptr);
 
 CampaignSummary run_campaign(const CampaignOptions& options, const SystemFactory& make_system,
                              const Registry& registry, const ProgressFn& progress = {},

@@ -3,6 +3,7 @@
 //   run       one scenario JSON: model vs system, judged
 //   predict   the model's answers for a scenario JSON
 //   repro     replay a bug report's shell transcript and say what in it is wrong
+//   rebuild   seed 004's chain rebuild for one scenario JSON, both strategies, judged
 // Exit status: 0 clean, 1 findings, 2 bad input or environment.
 #include <CLI/CLI.hpp>
 
@@ -81,6 +82,13 @@ int cmd_campaign(const cli::CampaignArgs& a) {
     factory = cli::system_factory(a.system);
   } catch (const std::exception& e) {
     bad_input(e.what());  // unknown system, or a program missing (names the Debian package)
+  }
+  if (a.rebuild) {
+    try {
+      o.make_rebuilder = cli::rebuilder_factory(a.system);
+    } catch (const std::exception& e) {
+      bad_input(std::string("--rebuild: ") + e.what());
+    }
   }
   oracle::Registry registry = load_registry(a.registry);
   std::signal(SIGINT, on_interrupt);
@@ -179,6 +187,7 @@ int main(int argc, char** argv) {
   campaign->add_option("--system", ca.system, "system under test: " + CLI::detail::join(cli::system_names()))->capture_default_str();
   campaign->add_option("--max-layers", ca.max_layers, "layers per chain (1-4)")->capture_default_str()->check(CLI::Range(1, 4));
   campaign->add_flag("--no-minimize", ca.no_minimize, "keep findings as found");
+  campaign->add_flag("--rebuild", ca.rebuild, "also rebuild every chain of 2+ layers from its NBD extents (seed 004)");
   campaign->add_option("--inject-model-fault", ca.faults, "test only: make the model deliberately wrong")->group("");
 
   std::string scenario_path, run_system = cli::system_names().back();
@@ -198,6 +207,22 @@ int main(int argc, char** argv) {
   repro->add_flag("--json", ra.json, "machine-readable report");
   repro->add_flag("--normalize", ra.normalize, "filter paths, versions and host offsets (golden output)");
 
+  std::string rebuild_path;
+  cli::RebuildArgs rb{cli::system_names().back()};
+  auto* rebuild = app.add_subcommand("rebuild", "rebuild the export's chain from NBD extents, both strategies (seed 004)");
+  rebuild->add_option("scenario", rebuild_path, "scenario JSON file")->required();
+  rebuild->add_option("--system", rb.system, "who rebuilds: model or qemu")->capture_default_str();
+  rebuild->add_flag("--json", rb.json, "machine-readable result");
+  rebuild->add_option("--cluster-size", rb.cluster_size, "cluster size of the fresh qcow2 images (512..2M, a power of two)")
+      ->capture_default_str()
+      ->check(CLI::Range(512, 2 * 1024 * 1024) & CLI::Validator([](std::string& v) {
+        unsigned long long n = std::stoull(v);
+        return (n & (n - 1)) == 0 ? std::string() : std::string("not a power of two: " + v);
+      }, "POWER-OF-TWO"));
+  rebuild->add_flag("--extended-l2", rb.extended_l2, "fresh images with extended L2 entries (cluster size >= 16k)");
+  rebuild->add_flag("--no-hole", rb.no_hole, "send zeroes with NBD_CMD_FLAG_NO_HOLE");
+  rebuild->add_flag("--discard-unmap", rb.discard_unmap, "run the writable qemu-nbd with --discard=unmap");
+
   double bench_seconds = 3;
   auto* bench = app.add_subcommand("bench", "speed ratios measured side by side on the installed QEMU");
   bench->add_option("--seconds", bench_seconds, "seconds per measurement")->capture_default_str()->check(CLI::Range(0.2, 600.0));
@@ -214,6 +239,7 @@ int main(int argc, char** argv) {
   if (*run) return cmd_run(scenario_path, run_system, registry, json);
   if (*predict) return cmd_predict(predict_path);
   if (*bench) return cli::cmd_bench(bench_seconds);
+  if (*rebuild) return cli::cmd_rebuild(load_scenario(rebuild_path), rb);
   if (*repro) {
     ra.registry = registry;
     return cli::cmd_repro(ra);

@@ -2,8 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "model/rebuild.hpp"
 
 namespace chaincheck::cli {
 
@@ -16,6 +20,7 @@ struct CampaignArgs {
   std::string system;  // default: the last of system_names() (qemu when built)
   unsigned max_layers = 4;
   bool no_minimize = false;
+  bool rebuild = false;  // also run the chain-rebuild check (oracle/rebuild_check)
   std::vector<std::string> faults;
   std::string registry;
 };
@@ -26,6 +31,20 @@ struct ReproArgs {
   bool normalize = false;
   std::string registry;
 };
+
+struct RebuildArgs {
+  std::string system;  // "model" or "qemu"
+  bool json = false;
+  std::uint64_t cluster_size = 65536;  // of the fresh qcow2 images
+  bool extended_l2 = false;
+  bool no_hole = false;        // zeroes sent with NBD_CMD_FLAG_NO_HOLE
+  bool discard_unmap = false;  // the writable qemu-nbd runs with --discard=unmap
+};
+
+using RebuilderFactory = std::function<std::unique_ptr<model::ChainRebuilder>()>;
+// Throws std::invalid_argument for a system without a rebuilder.
+RebuilderFactory rebuilder_factory(const std::string& system);
+int cmd_rebuild(const model::Scenario& scenario, const RebuildArgs& args);
 
 int cmd_repro(const ReproArgs& args);
 int cmd_bench(double seconds);
