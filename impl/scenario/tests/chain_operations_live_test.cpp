@@ -7,7 +7,10 @@
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
 #include "impl/scenario/qemu_system.hpp"
+#include "model/chain.hpp"
+#include "model/chain_step_generator.hpp"
 #include "model/model_system.hpp"
+#include "model/tests/rc_chooser.hpp"
 
 namespace chaincheck::impl {
 namespace {
@@ -35,22 +38,29 @@ Step zero(const std::string& img, u64 off, u64 len, bool unmap = false) {
 }
 
 // Runs the steps on the model and on the real tools; returns what differs (empty: agree).
-std::vector<std::string> differences(const std::vector<Step>& steps, bool maps = true) {
-  Scenario sc;
-  sc.steps = steps;
+// With `before_last`, the layers are first compared before the last step too, and what
+// differs there is put in *before_last (the chain operation is then not to blame).
+std::vector<std::string> differences(const std::vector<Step>& steps, LayerCheck check = {},
+                                     std::vector<std::string>* before_last = nullptr) {
   Workspace ws;
   ImageFormats formats;
-  std::vector<std::string> real_errors = realize_steps(sc, ws, formats);
   ModelState s;
   s.host = measure_host_fs();
   std::vector<std::string> out;
   for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (before_last && i + 1 == steps.size()) {
+      *before_last = compare_layers(s, ws, formats, check);
+      if (!before_last->empty()) return out;
+    }
+    Scenario one;
+    one.steps = {steps[i]};
+    std::string real_error = realize_steps(one, ws, formats).at(0);
     std::string model_error = apply_step(s, steps[i]);
-    if (model_error.empty() != real_errors[i].empty())
-      out.push_back("step " + describe(steps[i]) + ": model '" + model_error + "', real '" + real_errors[i] + "'");
+    if (model_error.empty() != real_error.empty())
+      out.push_back("step " + describe(steps[i]) + ": model '" + model_error + "', real '" + real_error + "'");
   }
   if (!out.empty()) return out;
-  return compare_layers(s, ws, formats, maps);
+  return compare_layers(s, ws, formats, check);
 }
 
 #define EXPECT_AGREES(steps, ...)                           \
@@ -111,12 +121,11 @@ TEST(ChainOperationsLive, SafeRebaseCopiesTheSectorsWhereOldAndNewBackingDiffer)
   EXPECT_AGREES(steps);
 }
 
-// Past the new backing's end the old bytes are written, zeroes as write-zeroes. Maps are not
-// compared: past a short backing qemu-img map differs from the model by KF-004.
+// Past the new backing's end the old bytes are written, zeroes as write-zeroes.
 TEST(ChainOperationsLive, SafeRebaseOntoAShorterBackingKeepsEveryByte) {
   auto steps = rebase_chain(512 * KiB);
   steps.push_back(RebaseStep{{.image = "top.qcow2", .backing = "new.qcow2", .backing_format = ImageFormat::Qcow2}});
-  EXPECT_AGREES(steps, false);
+  EXPECT_AGREES(steps);
 }
 
 TEST(ChainOperationsLive, UnsafeRebaseOnlyRewritesTheHeader) {
@@ -168,6 +177,42 @@ TEST(ChainOperationsLive, ConvertIntoAnExistingTargetZeroesUnlessTargetIsZero) {
     SCOPED_TRACE(target_is_zero ? "--target-is-zero" : "-n");
     EXPECT_AGREES(steps);
   }
+}
+
+
+// A random chain (up to 3 layers, guest writes, zeroes, discards), then one random commit,
+// rebase or convert: every layer must be what the model says. 20 cases (RC_PARAMS in CMake).
+RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChainOperation, ()) {
+  model::testing::RcChooser chooser;
+  GeneratorConfig cfg;
+  cfg.max_layers = 3;
+  cfg.max_ops_per_layer = 3;
+  cfg.max_image_size = 1024 * KiB;
+  cfg.filters = false;
+  cfg.unaligned_raw = false;
+  cfg.chain_operations = false;
+  Scenario sc = generate_scenario(chooser, cfg);
+  ModelState before;
+  std::vector<GeneratedLayer> layers;
+  for (const Step& st : sc.steps) {
+    apply_step(before, st);
+    if (auto* c = std::get_if<CreateStep>(&st))
+      layers.push_back({c->options.name, c->options.format, before.image(before.find(c->options.name)).guest_length()});
+  }
+  add_chain_step(chooser, layers, sc);
+  RC_CLASSIFY(std::holds_alternative<CommitStep>(sc.steps.back()), "commit");
+  RC_CLASSIFY(std::holds_alternative<RebaseStep>(sc.steps.back()), "rebase");
+  RC_CLASSIFY(std::holds_alternative<ConvertStep>(sc.steps.back()), "convert");
+  for (const Step& st : sc.steps) RC_LOG() << describe(st) << "\n";
+  std::vector<std::string> before_op;
+  // Raw files are read by the operation and by the check: their SEEK_DATA answer is not
+  // stable on ext4 after write-zeroes (LayerCheck::raw_maps); their bytes still are compared.
+  auto diffs = differences(sc.steps, LayerCheck{.raw_maps = false}, &before_op);
+  // A layer that already differs before the chain operation is another rule's business
+  // (e.g. host-filesystem allocation after write-zeroes on raw): not this property's case.
+  RC_PRE(before_op.empty());
+  for (const auto& d : diffs) RC_LOG() << d << "\n";
+  RC_ASSERT(diffs.empty());
 }
 
 }  // namespace
