@@ -1,5 +1,6 @@
 // qemu-img commit / rebase / convert in the model: the exact state of every layer after.
 #include "model/chain_operations.hpp"
+#include "model/scenario_json.hpp"
 #include "model/tests/model_fixture.hpp"
 
 namespace chaincheck::model::testing {
@@ -189,6 +190,30 @@ TEST_F(Convert, TargetIsZeroWithoutExistingTargetIsRefused) {
   auto err = convert_image(s, {.source = "top.qcow2", .target = "out.qcow2", .target_is_zero = true});
   ASSERT_TRUE(err);
   EXPECT_EQ(err->message, "--target-is-zero requires use of -n flag");
+}
+
+TEST(ChainStepsJson, StepsRoundTripAndErrorsNameTheField) {
+  const char* text = R"({"steps": [
+    {"create": {"name": "b.qcow2", "format": "qcow2", "size": "1M"}},
+    {"create": {"name": "t.qcow2", "format": "qcow2", "backing": "b.qcow2", "backing_format": "qcow2"}},
+    {"commit": {"top": "t.qcow2", "drop": true}},
+    {"rebase": {"image": "t.qcow2", "backing": "", "unsafe": true}},
+    {"convert": {"source": "t.qcow2", "target": "o.qcow2", "format": "qcow2", "cluster_size": "4k",
+                 "backing": "b.qcow2", "backing_format": "qcow2"}}]})";
+  Scenario s = scenario_from_text(text);
+  ASSERT_EQ(s.steps.size(), 5u);
+  EXPECT_EQ(std::get<CommitStep>(s.steps[2]).options, (CommitOptions{.top = "t.qcow2", .drop = true}));
+  EXPECT_EQ(std::get<ConvertStep>(s.steps[4]).options.cluster_bits, 12u);
+  Scenario back = scenario_from_json(to_json(s));
+  EXPECT_EQ(to_json(back), to_json(s));
+  EXPECT_EQ(describe(s.steps[3]), "rebase -u t.qcow2 onto nothing");
+  try {
+    scenario_from_text(R"({"steps": [{"convert": {"source": "a", "target": "b", "format": "qcow2", "target_is_zero": true}}]})");
+    FAIL() << "accepted --target-is-zero without -n";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(std::string(e.what()), "steps[0].convert.target_is_zero: needs existing: true (qemu-img convert -n)");
+  }
+  EXPECT_THROW(scenario_from_text(R"({"steps": [{"commit": {"top": "a", "bsae": "b"}}]})"), ScenarioError);
 }
 
 }  // namespace
