@@ -20,6 +20,12 @@ std::string apply_step(ModelState& s, const Step& step) {
       err = create_image(s, c->options);
     } else if (auto* t = std::get_if<TruncateStep>(&step)) {
       err = truncate_file(s, t->name, t->size);
+    } else if (auto* cm = std::get_if<CommitStep>(&step)) {
+      err = apply_chain_step(s, *cm);
+    } else if (auto* rb = std::get_if<RebaseStep>(&step)) {
+      err = apply_chain_step(s, *rb);
+    } else if (auto* cv = std::get_if<ConvertStep>(&step)) {
+      err = apply_chain_step(s, *cv);
     } else {
       const IoStep& io = std::get<IoStep>(step);
       err = apply(s, build_graph(s, io.graph), io.op, OpenOptions{true});

@@ -91,6 +91,9 @@ std::string describe(const Step& step) {
     return out;
   }
   if (auto* t = std::get_if<TruncateStep>(&step)) return "truncate " + t->name + " " + std::to_string(t->size);
+  if (auto* c = std::get_if<CommitStep>(&step)) return describe(*c);
+  if (auto* r = std::get_if<RebaseStep>(&step)) return describe(*r);
+  if (auto* v = std::get_if<ConvertStep>(&step)) return describe(*v);
   const IoStep& io = std::get<IoStep>(step);
   std::string out = std::string(to_string(io.op.kind)) + " " + std::to_string(io.op.offset) + "+" +
                     std::to_string(io.op.length);

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/chain_steps.hpp"
 #include "model/graph.hpp"
 #include "model/operations.hpp"
 
@@ -44,7 +45,8 @@ struct TruncateStep { std::string name; u64 size = 0; };
 // Guest operations through qemu-io on a graph (BDRV_O_UNMAP set, as qemu-io does).
 struct IoStep { GraphSpec graph; GuestOp op; };
 
-using Step = std::variant<CreateStep, TruncateStep, IoStep>;
+// Chain operations (CommitStep, RebaseStep, ConvertStep): model/chain_steps.hpp.
+using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep>;
 std::string describe(const Step& step);
 
 enum class Query {

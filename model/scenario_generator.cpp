@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/chain_step_generator.hpp"
+
 namespace chaincheck::model {
 
 std::size_t Chooser::weighted(const std::vector<unsigned>& weights) {
@@ -145,6 +147,11 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
   }
   s.export_spec = ex;
   s.queries = {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content};
+  if (cfg.chain_operations) {
+    std::vector<GeneratedLayer> layers;
+    for (const LayerInfo& l : info) layers.push_back({l.name, l.format, l.size});
+    maybe_add_chain_step(c, layers, s);
+  }
   return s;
 }
 

@@ -43,6 +43,7 @@ struct GeneratorConfig {
   bool extended_l2 = true;
   bool preallocation = true;
   bool v2 = true;
+  bool chain_operations = true;  // sometimes one commit / rebase / convert (chain_step_generator)
 };
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg = {});

@@ -162,7 +162,7 @@ Scenario scenario_from_json(const json& j) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::string path = "steps[" + std::to_string(i) + "]";
     const json& st = steps[i];
-    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}");
+    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}");
     if (st.contains("create")) {
       s.steps.push_back(CreateStep{create_from_json(st["create"], path + ".create")});
     } else if (st.contains("truncate")) {
@@ -186,8 +186,14 @@ Scenario scenario_from_json(const json& j) {
       }
       step.op.may_unmap = bool_or(io, p, "unmap", false);
       s.steps.push_back(step);
+    } else if (st.contains("commit")) {
+      s.steps.push_back(commit_step_from_json(st["commit"], path + ".commit"));
+    } else if (st.contains("rebase")) {
+      s.steps.push_back(rebase_step_from_json(st["rebase"], path + ".rebase"));
+    } else if (st.contains("convert")) {
+      s.steps.push_back(convert_step_from_json(st["convert"], path + ".convert"));
     } else {
-      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate or io)");
+      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate, io, commit, rebase or convert)");
     }
   }
   if (j.contains("export")) {
@@ -268,6 +274,12 @@ json to_json(const Scenario& s) {
       steps.push_back({{"create", cj}});
     } else if (auto* t = std::get_if<TruncateStep>(&st)) {
       steps.push_back({{"truncate", {{"name", t->name}, {"size", t->size}}}});
+    } else if (auto* cm = std::get_if<CommitStep>(&st)) {
+      steps.push_back({{"commit", to_json(*cm)}});
+    } else if (auto* rb = std::get_if<RebaseStep>(&st)) {
+      steps.push_back({{"rebase", to_json(*rb)}});
+    } else if (auto* cv = std::get_if<ConvertStep>(&st)) {
+      steps.push_back({{"convert", to_json(*cv)}});
     } else {
       const IoStep& io = std::get<IoStep>(st);
       json ij = {{"graph", to_json(io.graph)}, {"op", to_string(io.op.kind)},

@@ -19,6 +19,14 @@ bool mentions(const GraphSpec& g, const std::string& name) {
   return (g.image && *g.image == name) || (g.child && mentions(*g.child, name));
 }
 
+bool names_image(const Step& st, const std::string& name) {
+  std::vector<std::string> v;
+  if (auto* c = std::get_if<CommitStep>(&st)) v = images_named(*c);
+  if (auto* r = std::get_if<RebaseStep>(&st)) v = images_named(*r);
+  if (auto* x = std::get_if<ConvertStep>(&st)) v = images_named(*x);
+  return std::find(v.begin(), v.end(), name) != v.end();
+}
+
 // Drop image `name`: its overlays take over its backing, operations on it disappear, and
 // an export of it moves to its backing.
 std::optional<Scenario> drop_layer(const Scenario& s, const std::string& name) {
@@ -42,6 +50,8 @@ std::optional<Scenario> drop_layer(const Scenario& s, const std::string& name) {
     } else if (auto* io = std::get_if<IoStep>(&st)) {
       if (mentions(io->graph, name)) continue;
       out.steps.push_back(st);
+    } else if (names_image(st, name)) {
+      return std::nullopt;  // a chain operation on the layer: keep the layer
     } else {
       out.steps.push_back(st);
     }
@@ -63,9 +73,12 @@ std::optional<Scenario> drop_layer(const Scenario& s, const std::string& name) {
 
 std::vector<Scenario> simplifications(const Scenario& s) {
   std::vector<Scenario> out;
-  // 1. Remove one guest operation, last first.
+  // 1. Remove one guest operation or chain operation, last first.
   for (std::size_t i = s.steps.size(); i-- > 0;) {
-    if (!std::holds_alternative<IoStep>(s.steps[i])) continue;
+    const Step& st = s.steps[i];
+    if (!std::holds_alternative<IoStep>(st) && !std::holds_alternative<CommitStep>(st) &&
+        !std::holds_alternative<RebaseStep>(st) && !std::holds_alternative<ConvertStep>(st))
+      continue;
     Scenario c = s;
     c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));
     out.push_back(c);

@@ -5,6 +5,7 @@
 
 #include "impl/scenario/qemu_graph.hpp"
 #include "model/chain.hpp"
+#include "model/model_system.hpp"
 #include "model/operations.hpp"
 #include "model/rounding.hpp"
 #include "oracle/judge.hpp"
@@ -332,6 +333,16 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
               for (auto& f : v.findings) line.findings.push_back(f);
             }
           }
+        }
+      } else if (auto* op = std::get_if<impl::QemuImgChainOp>(&tc.command)) {
+        // commit / rebase / convert: the model applies the same operation (chain_operations).
+        std::string model_err = apply_step(m.state, op->step);
+        if (model_err.find("not modelled") != std::string::npos) {
+          m.stale = true;
+          m.stale_why = "qemu-img " + op->subcommand + " at line " + std::to_string(tc.line);
+          line.notes.push_back("not modelled: " + model_err);
+        } else {
+          step_divergence(model_err, out ? out->error : "", "qemu-img " + op->subcommand);
         }
       } else if (auto* other = std::get_if<impl::QemuImgOther>(&tc.command)) {
         if (other->subcommand != "info" && other->subcommand != "compare") {

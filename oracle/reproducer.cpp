@@ -31,6 +31,23 @@ std::string image_words(const GraphSpec& g, const Formats& f) {
   return pre + quote("json:" + impl::qemu_options(g, f).dump());
 }
 
+// A chain operation's qemu-img line (model/chain_steps.hpp); a convert target joins `f`.
+std::string chain_step_line(const Step& st, Formats& f) {
+  std::vector<std::string> words;
+  if (auto* c = std::get_if<CommitStep>(&st)) words = command_words(*c);
+  if (auto* r = std::get_if<RebaseStep>(&st)) words = command_words(*r);
+  if (auto* v = std::get_if<ConvertStep>(&st)) {
+    words = command_words(*v, [&](const std::string& name) {
+      auto it = f.find(name);
+      return it == f.end() ? ImageFormat::Raw : it->second;
+    });
+    f[v->options.target] = v->options.target_format;
+  }
+  std::string line;
+  for (const auto& w : words) line += (line.empty() ? "" : " ") + quote(w);
+  return line;
+}
+
 std::string io_command(const GuestOp& op) {
   std::string off = std::to_string(op.offset), len = std::to_string(op.length);
   switch (op.kind) {
@@ -66,6 +83,8 @@ std::string scenario_to_transcript(const Scenario& s) {
     } else if (auto* t = std::get_if<TruncateStep>(&st)) {
       formats.emplace(t->name, ImageFormat::Raw);
       out += "truncate -s " + std::to_string(t->size) + " " + quote(t->name) + "\n";
+    } else if (!std::holds_alternative<IoStep>(st)) {
+      out += chain_step_line(st, formats) + "\n";
     } else {
       const IoStep& io = std::get<IoStep>(st);
       out += "qemu-io " + image_words(io.graph, formats) + " -c " + quote(io_command(io.op)) + "\n";

@@ -155,6 +155,10 @@ void QemuImg::convert(const ImageRef& source, const std::string& target, const C
       argv.push_back(*o.backing_format);
     }
   }
+  if (o.cluster_size) {
+    argv.push_back("-o");
+    argv.push_back("cluster_size=" + std::to_string(*o.cluster_size));
+  }
   if (o.existing_target) argv.push_back("-n");
   if (o.target_is_zero) argv.push_back("--target-is-zero");
   argv.push_back(src.positional());

@@ -15,6 +15,7 @@
 #include "impl/qcow2/qcow2_inspector.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/scenario/chain_steps_real.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
@@ -175,6 +176,8 @@ std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, I
       } else if (auto* t = std::get_if<TruncateStep>(&step)) {
         run_checked({"truncate", "-s", std::to_string(t->size), t->name}, RunOptions::in(ws.path()));
         formats.emplace(t->name, ImageFormat::Raw);
+      } else if (realize_chain_step(step, img, formats)) {
+        // commit / rebase / convert (impl/scenario/chain_steps_real.cpp)
       } else {
         const IoStep& io = std::get<IoStep>(step);
         err = run_io(io.graph, io.op, formats, ws);

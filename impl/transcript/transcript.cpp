@@ -11,7 +11,10 @@ std::string supported_grammar() {
   return "supported commands (one per line, optional '$ ' prompts, '\\' continuations, '#' comments):\n"
          "  qemu-img create [-q] [-f FMT] [-b BACKING] [-F FMT] [-o K=V,...] FILE [SIZE]\n"
          "  qemu-img map [--output=json|human] [-f FMT | --image-opts] [--start-offset N] [--max-length N] FILE|json:{...}\n"
-         "  qemu-img info|commit|rebase|convert|compare ...   (run, not modelled)\n"
+         "  qemu-img commit [-q] [-f FMT] [-b BASE] [-d] FILE\n"
+         "  qemu-img rebase [-q] [-f FMT] [-u] -b BACKING [-F FMT] FILE\n"
+         "  qemu-img convert [-q] [-f FMT] [-O FMT] [-o cluster_size=N] [-B BACKING -F FMT] [-n [--target-is-zero]] SRC DST\n"
+         "  qemu-img info|compare ..., and commit|rebase|convert with other options   (run, not modelled)\n"
          "  qemu-io [-r] [--object OBJ] [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
          "      CMD: write|w [-P PAT] [-z [-u]] [-c] OFF LEN; discard|d OFF LEN; read|r [-P PAT] OFF LEN; map; alloc OFF [LEN]\n"
          "  qemu-nbd [-r] [-t] [-A] [-s] [-B NAME] [-k SOCKET] [-x NAME] [-f FMT | --image-opts] [--discard=MODE] FILE|json:{...} [&]\n"
@@ -289,6 +292,8 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
       if (auto s = o.get("--max-length")) m.max_length = size_arg(*s, line, "max length");
       return m;
     }
+    if (sub == "commit" || sub == "rebase" || sub == "convert")
+      if (auto op = parse_chain_op(argv, line)) return *op;
     if (sub == "info" || sub == "commit" || sub == "rebase" || sub == "convert" || sub == "compare") return QemuImgOther{sub};
     bad(line, "qemu-img " + sub + " is not supported\n" + supported_grammar());
   }

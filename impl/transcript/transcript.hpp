@@ -8,6 +8,7 @@
 #include <variant>
 #include <vector>
 
+#include "impl/transcript/chain_commands.hpp"
 #include "impl/transcript/shell_words.hpp"
 
 namespace chaincheck::impl {
@@ -35,7 +36,8 @@ struct QemuImgMap {
   bool json_output = false;
   std::optional<std::uint64_t> start, max_length;
 };
-// info, commit, rebase, convert, compare: run as written, not modelled here.
+// info, compare, and commit / rebase / convert with options the model does not follow:
+// run as written, not modelled. Other commits, rebases, converts: QemuImgChainOp.
 struct QemuImgOther {
   std::string subcommand;
 };
@@ -74,7 +76,8 @@ struct Truncate {
   std::uint64_t size = 0;
 };
 
-using Command = std::variant<QemuImgCreate, QemuImgMap, QemuImgOther, QemuIo, QemuNbd, NbdInfo, Truncate>;
+using Command = std::variant<QemuImgCreate, QemuImgMap, QemuImgOther, QemuIo, QemuNbd, NbdInfo, Truncate,
+                             QemuImgChainOp>;
 
 struct TranscriptCommand {
   int line = 0;                          // first line of the command in the file

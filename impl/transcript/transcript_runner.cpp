@@ -141,6 +141,13 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         for (const auto& e : img.map(ref, range))
           out.img_map->push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
         out.output = lines_of(m->json_output ? img.map_text(ref, range) : std::string());
+      } else if (auto* op = std::get_if<QemuImgChainOp>(&tc.command)) {
+        // Run as written; a convert's target joins the known formats.
+        RunResult r = run_program(tc.argv, RunOptions::in(ws.path()));
+        out.output = lines_of(r.out + r.err);
+        if (!r.ok()) out.error = r.describe();
+        if (auto* cv = std::get_if<model::ConvertStep>(&op->step); cv && r.ok())
+          formats[cv->options.target] = model::to_string(cv->options.target_format);
       } else if (std::get_if<QemuImgOther>(&tc.command)) {
         std::vector<std::string> argv = tc.argv;
         RunResult r = run_program(argv, RunOptions::in(ws.path()));

@@ -128,5 +128,35 @@ TEST(Transcript, ImageOptsWithInvalidUtf8IsNotACrash) {
   EXPECT_NE(std::get<QemuImgMap>(cmds[0].command).image.json.find("driver"), std::string::npos);
 }
 
+// commit / rebase / convert become the model's own steps, so repro applies them.
+TEST(Transcript, ChainOperationsBecomeModelSteps) {
+  auto cmds = parse_transcript(
+      "qemu-img commit -f qcow2 -b base.qcow2 top.qcow2\n"
+      "qemu-img rebase -q -f qcow2 -u -b '' top.qcow2\n"
+      "qemu-img convert -f qcow2 -O qcow2 -o cluster_size=4k -B base.qcow2 -F qcow2 top.qcow2 out.qcow2\n"
+      "qemu-img convert -n --target-is-zero -O raw top.qcow2 out.raw\n");
+  ASSERT_EQ(cmds.size(), 4u);
+  auto& commit = std::get<model::CommitStep>(std::get<QemuImgChainOp>(cmds[0].command).step).options;
+  EXPECT_EQ(commit, (model::CommitOptions{.top = "top.qcow2", .base = "base.qcow2", .drop = false}));
+  auto& rebase = std::get<model::RebaseStep>(std::get<QemuImgChainOp>(cmds[1].command).step).options;
+  EXPECT_EQ(rebase, (model::RebaseOptions{.image = "top.qcow2", .backing = "", .unsafe = true}));
+  auto& thin = std::get<model::ConvertStep>(std::get<QemuImgChainOp>(cmds[2].command).step).options;
+  EXPECT_EQ(thin, (model::ConvertOptions{.source = "top.qcow2", .target = "out.qcow2",
+                                         .target_format = model::ImageFormat::Qcow2, .cluster_bits = 12,
+                                         .backing = "base.qcow2", .backing_format = model::ImageFormat::Qcow2}));
+  auto& raw = std::get<model::ConvertStep>(std::get<QemuImgChainOp>(cmds[3].command).step).options;
+  EXPECT_TRUE(raw.existing && raw.target_is_zero);
+  EXPECT_EQ(raw.target_format, model::ImageFormat::Raw);
+}
+
+// Options the model does not follow keep the old behaviour: run as written, not modelled.
+TEST(Transcript, ChainOperationsWithUnmodelledOptionsRunUnmodelled) {
+  auto cmds = parse_transcript("qemu-img convert -c -O qcow2 a.qcow2 b.qcow2\nqemu-img convert -O qcow2 a b c\n");
+  ASSERT_EQ(cmds.size(), 2u);
+  EXPECT_EQ(std::get<QemuImgOther>(cmds[0].command).subcommand, "convert");
+  EXPECT_TRUE(std::holds_alternative<QemuImgOther>(cmds[1].command));
+  EXPECT_THROW(parse_transcript("qemu-img commit\n"), TranscriptError);
+}
+
 }  // namespace
 }  // namespace chaincheck::impl

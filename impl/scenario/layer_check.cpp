@@ -1,0 +1,62 @@
+#include "impl/scenario/layer_check.hpp"
+
+#include <sstream>
+
+#include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/qemu_tools/qemu_io.hpp"
+#include "model/chain.hpp"
+#include "model/scenario.hpp"
+#include "model/projections/qemu_img_map.hpp"
+
+namespace chaincheck::impl {
+
+using namespace chaincheck::model;
+
+namespace {
+
+std::string text(const std::vector<model::MapEntry>& m) { return map_to_json(m); }
+
+}  // namespace
+
+std::vector<std::string> compare_layers(const ModelState& s, const Workspace& ws, const ImageFormats& formats,
+                                        LayerCheck check) {
+  std::vector<std::string> diffs;
+  QemuImg img(ws.path());
+  auto format_of = [&](const Image& image) {
+    auto it = formats.find(image.name);
+    return to_string(it == formats.end() ? image.format() : it->second);
+  };
+  // Headers and maps first: reading content can change what SEEK_DATA says (LayerCheck).
+  for (const Image& image : s.images) {
+    const std::string who = image.name + ": ";
+    bool qcow2 = image.format() == ImageFormat::Qcow2;
+    if (qcow2) {
+      ImageInfo info = img.info(ImageRef::file(image.name, format_of(image)));
+      std::string real = info.backing_filename.value_or("(none)");
+      std::string model = image.qcow2().backing_file.value_or("(none)");
+      if (real != model) diffs.push_back(who + "backing file is '" + real + "', the model says '" + model + "'");
+    }
+    if (qcow2 ? !check.qcow2_maps : !check.raw_maps) continue;
+    GraphSpec alone = GraphSpec::of_image(image.name, qcow2);
+    ImageRef ref = qcow2 ? ImageRef::json(qemu_options(alone, formats).dump())
+                         : ImageRef::file(image.name, format_of(image));
+    std::vector<model::MapEntry> real;
+    for (const auto& e : img.map(ref)) real.push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
+    auto want = canonical_map(qemu_img_map(s, build_graph(s, alone)));
+    auto got = canonical_map(real);
+    if (want != got) diffs.push_back(who + "qemu-img map\n  real:  " + text(got) + "\n  model: " + text(want));
+  }
+  for (const Image& image : s.images) {
+    Graph g = open_image(s, image.name);
+    QemuIoScript script(ImageRef::file(image.name, format_of(image)));
+    script.read_only();
+    auto runs = content(s, g, g.root, 0, node_length(s, g, g.root));
+    for (const auto& r : runs) script.read(r.start, r.length, r.value);
+    if (runs.empty()) continue;
+    QemuIoResult res = script.run(ws.path());
+    if (!res.ok()) diffs.push_back(image.name + ": content differs from the model: " + res.first_error());
+  }
+  return diffs;
+}
+
+}  // namespace chaincheck::impl
