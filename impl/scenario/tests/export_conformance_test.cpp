@@ -208,7 +208,7 @@ class QemuImgIoExport : public LibnbdExport {
     NbdObservation o;
     o.export_size = kSize;
     o.contexts = {"base:allocation", "qemu:allocation-depth"};
-    ContextReply base{"base:allocation", 0, kSize, {}}, depth{"qemu:allocation-depth", 0, kSize, {}};
+    model::ContextReply base{"base:allocation", 0, kSize, {}}, depth{"qemu:allocation-depth", 0, kSize, {}};
     for (const auto& e : QemuImg(ws_.path()).map(ImageRef::file("top.qcow2", "qcow2"))) {
       base.extents.push_back({e.start, e.length, (e.data ? 0u : kNbdHole) | (e.zero ? kNbdZero : 0u)});
       depth.extents.push_back({e.start, e.length, e.present ? static_cast<std::uint32_t>(e.depth + 1) : 0u});

@@ -150,6 +150,7 @@ struct Trim : Command {
 // Commands that change nothing in the model but have broken servers before.
 struct Reconnect : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("reconnect");
     sut.client->disconnect();
     sut.connect();
     check_export(m, sut);
@@ -159,6 +160,7 @@ struct Reconnect : Command {
 
 struct QueryTwice : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("query-twice");
     check_export(m, sut);
     check_export(m, sut);
   }
@@ -167,6 +169,7 @@ struct QueryTwice : Command {
 
 struct OtherContextOnly : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("other-context");
     NbdClient depth_only;
     depth_only.request_meta_context("qemu:allocation-depth");
     depth_only.connect_unix(sut.server->socket());
@@ -181,6 +184,7 @@ struct OtherContextOnly : Command {
 // image): QEMU's offline view must agree with the model too.
 struct ImgMapWhileServing : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("img-map");
     sut.client->flush();
     QemuImg img(sut.ws.path());
     Scenario s = m.setup;
@@ -226,7 +230,7 @@ struct ImgCheckWhileServing : Command {
     check_export(m, sut);
   }
   void show(std::ostream& os) const override {
-    os << "qemu-img check -U -f qcow2 top.qcow2; qemu-img check -U -f qcow2 base.qcow2";
+    os << "qemu-img check -U -f qcow2 top.qcow2\nqemu-img check -U -f qcow2 base.qcow2";
   }
 };
 
@@ -293,6 +297,9 @@ RC_GTEST_PROP(NbdStateMachine, LiveWritableExportFollowsTheModel, ()) {
   RC_CLASSIFY(sut.kinds.count("zero-may-unmap"), "zero MAY_UNMAP");
   RC_CLASSIFY(sut.kinds.count("trim"), "trim");
   RC_CLASSIFY(sut.kinds.count("restart"), "restart");
+  RC_CLASSIFY(sut.kinds.count("reconnect") || sut.kinds.count("query-twice") || sut.kinds.count("other-context"),
+              "reconnect/repeat/other context");
+  RC_CLASSIFY(sut.kinds.count("img-map"), "qemu-img map");
   RC_CLASSIFY(sut.kinds.count("img-check") || sut.kinds.count("img-info"), "qemu-img check/info");
 
 }
