@@ -38,6 +38,10 @@ struct Harness {
   model::ModelState initial;
   oracle::Registry registry;
   fuzz::WindowedChain live;
+  // Test-only: CHAINCHECK_DIFF_FAULT=zero_hides_hole makes the model's base:allocation
+  // wrong (ZERO without HOLE), so a test can prove a divergence aborts the fuzzer.
+  bool fault_zero_hides_hole = std::getenv("CHAINCHECK_DIFF_FAULT") &&
+                               std::string(std::getenv("CHAINCHECK_DIFF_FAULT")) == "zero_hides_hole";
 
   Harness()
       : scenario(fuzz::window_scenario(impl::measure_host_fs())),
@@ -157,6 +161,9 @@ void check_query(Harness& h, const model::ModelState& st, const model::Graph& g,
   for (model::NbdContext cx : {model::NbdContext::BaseAllocation, model::NbdContext::AllocationDepth})
     predicted.nbd->replies.push_back(
         {model::to_string(cx), off, len, model::nbd_extents(st, g, cx, off, len, raw.block_size.minimum)});
+  if (h.fault_zero_hides_hole)
+    for (auto& e : predicted.nbd->replies[0].extents)
+      if (e.value & model::kNbdZero) e.value &= ~model::kNbdHole;
   predicted.content = model::content(st, g, g.root, off, len);
   observed.nbd = model::NbdObservation{kWindow, raw.block_size, raw.contexts, window_replies(raw.replies, t.window, off, len), ""};
   observed.content = runs_of(c.pread(t.window + off, len), off, *predicted.content);
