@@ -210,8 +210,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       case 0: {
         auto pattern = p.ConsumeIntegral<std::uint8_t>();
         t.lines.push_back("write -P " + std::to_string(pattern) + " " + at);
-        apply({model::OpKind::Write, off, len, pattern, false},
-              [&] { c.pwrite(t.window + off, std::vector<std::uint8_t>(len, pattern)); });
+        static std::vector<std::uint8_t> buf;  // reused: no large allocation per write
+        apply({model::OpKind::Write, off, len, pattern, false}, [&] {
+          buf.assign(len, pattern);
+          c.pwrite(t.window + off, buf);
+        });
         break;
       }
       case 1:  // NO_HOLE: the server must not unmap (nbd/server.c: no BDRV_REQ_MAY_UNMAP)
