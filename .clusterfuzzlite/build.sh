@@ -12,7 +12,9 @@ CXXFLAGS=${CXXFLAGS:-}
 LIB_FUZZING_ENGINE=${LIB_FUZZING_ENGINE:--fsanitize=fuzzer}
 mkdir -p "$OUT"
 
-targets=${FUZZ_TARGETS:-$(cd "$SRC_DIR/fuzz" && for d in */; do d=${d%/}; [ -f "$d/${d}_fuzzer.cpp" ] && echo "$d"; done)}
+# differential_nbd is left out: it drives a live qemu-nbd (qemu-utils), which the
+# ClusterFuzzLite/OSS-Fuzz runners do not have; run it with ./run fuzz differential_nbd.
+targets=${FUZZ_TARGETS:-$(cd "$SRC_DIR/fuzz" && for d in */; do d=${d%/}; [ "$d" = differential_nbd ] && continue; [ -f "$d/${d}_fuzzer.cpp" ] && echo "$d"; done)}
 
 cmake -S "$SRC_DIR" -B "$WORK/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \

@@ -110,6 +110,20 @@ std::vector<ImageInfo> QemuImg::info_chain(const ImageRef& image, bool force_sha
   return parse_info_chain_json(run(info_argv(image, true, force_share)).out);
 }
 
+CheckResult QemuImg::check(const ImageRef& image, bool force_share) const {
+  std::vector<std::string> argv = {"qemu-img", "check", "--output=json"};
+  append(argv, image.option_args());
+  if (force_share) argv.push_back("-U");
+  argv.push_back(image.positional());
+  RunOptions opts;
+  opts.cwd = workdir_;
+  opts.timeout = timeout_;
+  RunResult r = run_program(argv, opts);
+  if (r.timed_out || r.term_signal != 0 || (r.exit_code != 0 && r.exit_code != 2 && r.exit_code != 3))
+    throw ToolError(r.describe());
+  return {r.exit_code, r.out};
+}
+
 void QemuImg::commit(const std::string& filename, const CommitOptions& o) const {
   require_format(o.format, "qemu-img commit " + filename);
   std::vector<std::string> argv = {"qemu-img", "commit", "-q", "-f", o.format};

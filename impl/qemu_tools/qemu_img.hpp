@@ -60,6 +60,13 @@ struct CompareResult {
   std::string message;  // qemu-img's stdout: "Images are identical." / "Content mismatch at offset N!"
 };
 
+// qemu-img check --output=json: exit 0 clean, 2 corruptions, 3 leaked clusters only.
+struct CheckResult {
+  int exit_code = 0;
+  std::string json;  // what qemu-img printed
+  bool clean() const { return exit_code == 0; }
+};
+
 class QemuImg {
  public:
   explicit QemuImg(std::filesystem::path workdir,
@@ -74,6 +81,9 @@ class QemuImg {
   // info --output=json, for one image or for the whole backing chain (top first).
   ImageInfo info(const ImageRef& image, bool force_share = false) const;
   std::vector<ImageInfo> info_chain(const ImageRef& image, bool force_share = false) const;
+
+  // Corruptions and leaks are results; a check that cannot run is a ToolError.
+  CheckResult check(const ImageRef& image, bool force_share = false) const;
 
   void commit(const std::string& filename, const CommitOptions& options) const;
   void rebase(const std::string& filename, const RebaseOptions& options) const;

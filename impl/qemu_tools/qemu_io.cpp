@@ -89,11 +89,17 @@ QemuIoScript& QemuIoScript::force_share(bool on) {
   return *this;
 }
 
+QemuIoScript& QemuIoScript::cache(std::string mode) {
+  cache_ = std::move(mode);
+  return *this;
+}
+
 std::vector<std::string> QemuIoScript::argv() const {
   std::vector<std::string> argv = {"qemu-io"};
   for (const auto& a : image_.option_args()) argv.push_back(a);
   if (read_only_) argv.push_back("-r");
   if (force_share_) argv.push_back("-U");
+  if (!cache_.empty()) argv.insert(argv.end(), {"-t", cache_});
   for (const auto& c : commands_) {
     argv.push_back("-c");
     argv.push_back(c.text());

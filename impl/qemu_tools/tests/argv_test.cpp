@@ -83,6 +83,12 @@ TEST(QemuIoScriptArgv, AllCommandsInOneProcess) {
   EXPECT_EQ(ro.argv(), (Args{"qemu-io", "--image-opts", "-r", "-U", "-c", "read -P 0 0 512", "driver=raw,file.filename=b"}));
 }
 
+TEST(QemuIoScriptArgv, CacheModeGoesBeforeTheCommands) {
+  QemuIoScript s(ImageRef::file("base.qcow2", "qcow2"));
+  s.cache("writeback").write(0, 512, 1);
+  EXPECT_EQ(s.argv(), (Args{"qemu-io", "-f", "qcow2", "-t", "writeback", "-c", "write -P 1 0 512", "base.qcow2"}));
+}
+
 TEST(QemuIoScriptArgv, RefusesFlagsOnCommandsThatTakeNone) {
   QemuIoScript s(ImageRef::file("a", "raw"));
   QemuIoCommand bad;

@@ -42,6 +42,14 @@ struct LiveExport {
   std::unique_ptr<NbdClient> client;
   mutable std::set<std::string> kinds;  // which commands a sequence ran (RC_CLASSIFY)
 
+  void start_server() {
+    server.reset();  // the old qemu-nbd is stopped and reaped first: one writer at a time
+    QemuNbdOptions o;
+    o.allocation_depth = true;
+    o.discard = "unmap";
+    o.working_dir = ws.path();
+    server = std::make_unique<QemuNbdServer>(QemuNbdImage::file("top.qcow2", "qcow2"), o);
+  }
   void connect() {
     client = std::make_unique<NbdClient>();
     client->request_meta_context("base:allocation");
@@ -142,6 +150,7 @@ struct Trim : Command {
 // Commands that change nothing in the model but have broken servers before.
 struct Reconnect : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("reconnect");
     sut.client->disconnect();
     sut.connect();
     check_export(m, sut);
@@ -151,6 +160,7 @@ struct Reconnect : Command {
 
 struct QueryTwice : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("query-twice");
     check_export(m, sut);
     check_export(m, sut);
   }
@@ -159,6 +169,7 @@ struct QueryTwice : Command {
 
 struct OtherContextOnly : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("other-context");
     NbdClient depth_only;
     depth_only.request_meta_context("qemu:allocation-depth");
     depth_only.connect_unix(sut.server->socket());
@@ -173,6 +184,7 @@ struct OtherContextOnly : Command {
 // image): QEMU's offline view must agree with the model too.
 struct ImgMapWhileServing : Command {
   void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("img-map");
     sut.client->flush();
     QemuImg img(sut.ws.path());
     Scenario s = m.setup;
@@ -189,6 +201,54 @@ struct ImgMapWhileServing : Command {
   void show(std::ostream& os) const override { os << "qemu-img map --output=json -U -f qcow2 top.qcow2"; }
 };
 
+// Stop qemu-nbd (SIGTERM: it closes the image cleanly) and start it again on the same
+// images: nothing the guest wrote may be lost or change its status.
+struct RestartServer : Command {
+  void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("restart");
+    sut.client->disconnect();
+    sut.client.reset();
+    sut.start_server();
+    sut.connect();
+    check_export(m, sut);
+  }
+  void show(std::ostream& os) const override { os << "# restart qemu-nbd on the same images"; }
+};
+
+// qemu-img check and info on the images while the export is open (flushed first, -U):
+// no corruption or leak, and the chain is what was created.
+struct ImgCheckWhileServing : Command {
+  void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("img-check");
+    sut.client->flush();
+    QemuImg img(sut.ws.path());
+    for (const char* name : {"top.qcow2", "base.qcow2"}) {
+      CheckResult r = img.check(ImageRef::file(name, "qcow2"), /*force_share=*/true);
+      RC_LOG() << "qemu-img check " << name << ": exit " << r.exit_code << " " << r.json << "\n";
+      RC_ASSERT(r.clean());
+    }
+    check_export(m, sut);
+  }
+  void show(std::ostream& os) const override {
+    os << "qemu-img check -U -f qcow2 top.qcow2\nqemu-img check -U -f qcow2 base.qcow2";
+  }
+};
+
+struct ImgInfoWhileServing : Command {
+  void run(const ChainModel& m, LiveExport& sut) const override {
+    sut.kinds.insert("img-info");
+    QemuImg img(sut.ws.path());
+    std::vector<ImageInfo> chain = img.info_chain(ImageRef::file("top.qcow2", "qcow2"), /*force_share=*/true);
+    RC_ASSERT(chain.size() == 2u);
+    RC_ASSERT(chain[0].virtual_size == kSize);
+    RC_ASSERT(chain[0].backing_filename == std::optional<std::string>("base.qcow2"));
+    RC_ASSERT(chain[1].format == std::string("qcow2"));
+    RC_ASSERT(chain[1].virtual_size == kSize);
+    check_export(m, sut);
+  }
+  void show(std::ostream& os) const override { os << "qemu-img info -U --backing-chain -f qcow2 top.qcow2"; }
+};
+
 // Weighted choice written by hand: the index shrinks toward 0, the simplest command.
 rc::Gen<std::shared_ptr<const Command>> next_command(const ChainModel&) {
   return rc::gen::exec([]() -> std::shared_ptr<const Command> {
@@ -199,10 +259,13 @@ rc::Gen<std::shared_ptr<const Command>> next_command(const ChainModel&) {
     if (pick < 8) c = std::make_shared<QueryTwice>();
     else if (pick < 40) c = std::make_shared<Write>();
     else if (pick < 70) c = std::make_shared<Zero>();
-    else if (pick < 88) c = std::make_shared<Trim>();
-    else if (pick < 92) c = std::make_shared<Reconnect>();
-    else if (pick < 96) c = std::make_shared<OtherContextOnly>();
-    else c = std::make_shared<ImgMapWhileServing>();
+    else if (pick < 84) c = std::make_shared<Trim>();
+    else if (pick < 88) c = std::make_shared<Reconnect>();
+    else if (pick < 91) c = std::make_shared<OtherContextOnly>();
+    else if (pick < 94) c = std::make_shared<ImgMapWhileServing>();
+    else if (pick < 96) c = std::make_shared<ImgInfoWhileServing>();
+    else if (pick < 98) c = std::make_shared<ImgCheckWhileServing>();
+    else c = std::make_shared<RestartServer>();
     return c;
   });
 }
@@ -217,11 +280,7 @@ RC_GTEST_PROP(NbdStateMachine, LiveWritableExportFollowsTheModel, ()) {
   LiveExport sut;
   std::map<std::string, ImageFormat> formats;
   for (const auto& e : realize_steps(m.setup, sut.ws, formats)) RC_ASSERT(e.empty());
-  QemuNbdOptions o;
-  o.allocation_depth = true;
-  o.discard = "unmap";
-  o.working_dir = sut.ws.path();
-  sut.server = std::make_unique<QemuNbdServer>(QemuNbdImage::file("top.qcow2", "qcow2"), o);
+  sut.start_server();
   sut.connect();
   check_export(m, sut);
 
@@ -237,6 +296,11 @@ RC_GTEST_PROP(NbdStateMachine, LiveWritableExportFollowsTheModel, ()) {
   RC_CLASSIFY(sut.kinds.count("zero-no-hole"), "zero NO_HOLE");
   RC_CLASSIFY(sut.kinds.count("zero-may-unmap"), "zero MAY_UNMAP");
   RC_CLASSIFY(sut.kinds.count("trim"), "trim");
+  RC_CLASSIFY(sut.kinds.count("restart"), "restart");
+  RC_CLASSIFY(sut.kinds.count("reconnect") || sut.kinds.count("query-twice") || sut.kinds.count("other-context"),
+              "reconnect/repeat/other context");
+  RC_CLASSIFY(sut.kinds.count("img-map"), "qemu-img map");
+  RC_CLASSIFY(sut.kinds.count("img-check") || sut.kinds.count("img-info"), "qemu-img check/info");
 
 }
 
