@@ -27,7 +27,19 @@ struct ReproArgs {
   std::string registry;
 };
 
+struct NbdCheckArgs {
+  std::string uri;
+  bool json = false;
+  bool strict = false;  // SHOULD failures exit 1 too
+  unsigned max_queries = 400;
+  std::uint64_t max_read_bytes = 16ull << 20;
+  std::uint64_t max_walk_bytes = 0;
+  std::uint64_t seed = 1;
+  std::vector<std::string> contexts;
+};
+
 int cmd_repro(const ReproArgs& args);
+int cmd_nbd_check(const NbdCheckArgs& args);
 int cmd_bench(double seconds);
 
 }  // namespace chaincheck::cli
