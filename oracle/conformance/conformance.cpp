@@ -267,16 +267,16 @@ class Runner {
     for (const auto& e : whole_[kBase]) {
       if (!(e.value & 2)) continue;
       any = true;
-      // Sample the start, the middle and the end of each ZERO extent, aligned inward.
+      // Up to 16 windows spread evenly over each ZERO extent, aligned inward.
       u64 lo = (e.start + mb - 1) / mb * mb;
       u64 hi = e.end() == rep_.size ? e.end() : e.end() / mb * mb;
       if (hi <= lo) continue;
-      std::vector<Range> picks = {{lo, std::min(window, hi - lo)}};
-      if (hi - lo > 2 * window) {
-        u64 mid = (lo + (hi - lo) / 2) / mb * mb;
-        picks.push_back({mid, window});
-        u64 tail = (hi - window) / mb * mb;
-        picks.push_back({tail, hi - tail});
+      u64 n = std::min<u64>(16, (hi - lo + window - 1) / window);
+      std::vector<Range> picks;
+      for (u64 i = 0; i < n; ++i) {
+        u64 at = n == 1 ? lo : (lo + (hi - lo - std::min(window, hi - lo)) * i / (n - 1)) / mb * mb;
+        at = std::max(at, lo);
+        picks.push_back({at, std::min(window, hi - at)});
       }
       for (const auto& p : picks) {
         if (rep_.bytes_read + p.length > opt_.max_read_bytes) {
@@ -330,7 +330,7 @@ class Runner {
       u64 size = s.size();
       u64 last = (size - 1) / a * a;
       std::vector<std::pair<Range, bool>> qs = {{{last, size - last}, false}, {{last, size - last}, true}};
-      if (last >= a) qs.push_back({{last - a, size - last + a}, false});
+      if (last >= a) qs.push_back({{last - a, size - last + a}, false}), qs.push_back({{last - a, size - last + a}, true});
       if (mb == 1) qs.push_back({{size - 1, 1}, false}), qs.push_back({{size - 1, 1}, true});
       for (const auto& [rg, one] : qs) {
         if (!budget()) {
@@ -422,12 +422,15 @@ class Runner {
     for (const auto& rg : ranges) {
       if (!budget()) return skip_all_contexts("tiling", budget_text());
       if (rg.offset >= walked_) continue;
-      StatusReply r = query(*main_, ctxs_, rg.offset, rg.length, false);
-      if (!r.ok()) continue;
-      for (const auto& ctx : ctxs_) {
-        ran("tiling", ctx);
-        if (auto d = first_difference(extents_of(r, ctx), whole_[ctx]))
-          violate("tiling", ctx, "query " + range_text(rg.offset, rg.length) + " vs the whole-export walk: " + *d);
+      for (bool one : {false, true}) {
+        StatusReply r = query(*main_, ctxs_, rg.offset, rg.length, one);
+        if (!r.ok()) continue;
+        for (const auto& ctx : ctxs_) {
+          ran("tiling", ctx);
+          if (auto d = first_difference(extents_of(r, ctx), whole_[ctx]))
+            violate("tiling", ctx, "query " + range_text(rg.offset, rg.length) + (one ? " REQ_ONE" : "") +
+                                       " vs the whole-export walk: " + *d);
+        }
       }
     }
   }
