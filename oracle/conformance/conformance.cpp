@@ -230,6 +230,14 @@ class Runner {
         break;
       }
       u64 len = std::min<u64>(end - pos, 0x80000000ull - rep_.min_block);  // NBD counts are 32-bit
+      // Requests stay multiples of the minimum block size (NBD: the client MUST); an
+      // unaligned end is left to the unaligned-tail check.
+      if (rep_.min_block > 1) len = len / rep_.min_block * rep_.min_block;
+      if (len == 0) {
+        rep_.notes.push_back("whole-export walk stopped at " + std::to_string(pos) + ": the last " +
+                             std::to_string(end - pos) + " bytes are not a whole minimum block (see unaligned-tail)");
+        break;
+      }
       StatusReply r = query(*main_, ctxs_, pos, len, false);
       if (!r.ok()) {
         rep_.notes.push_back("whole-export walk: query " + range_text(pos, len) + " failed: " + r.error);
@@ -329,17 +337,31 @@ class Runner {
       u64 a = std::max<u64>(mb, 512);
       u64 size = s.size();
       u64 last = (size - 1) / a * a;
-      std::vector<std::pair<Range, bool>> qs = {{{last, size - last}, false}, {{last, size - last}, true}};
-      if (last >= a) qs.push_back({{last - a, size - last + a}, false}), qs.push_back({{last - a, size - last + a}, true});
-      if (mb == 1) qs.push_back({{size - 1, 1}, false}), qs.push_back({{size - 1, 1}, true});
-      for (const auto& [rg, one] : qs) {
-        if (!budget()) {
-          rep_.notes.push_back("unaligned-tail (" + label + "): " + budget_text());
-          return;
-        }
-        StatusReply r = query(s, s.contexts(), rg.offset, rg.length, one, "unaligned-tail");
-        if (!r.ok()) rep_.notes.push_back("tail query " + range_text(rg.offset, rg.length) + " (" + label + ") refused: " + r.error);
+      // The last (partial) block, across the last two, the last byte; requests this session
+      // may send (NBD: offsets and lengths multiples of its minimum block size) only.
+      std::vector<Range> wanted = {{last, size - last}};
+      if (last >= a) wanted.push_back({last - a, size - last + a});
+      wanted.push_back({size - 1, 1});
+      std::vector<Range> qs;
+      for (Range rg : wanted) {
+        if (rg.offset % mb) rg.offset = rg.offset / mb * mb, rg.length = size - rg.offset;
+        if (rg.length % mb) rg.length = rg.length / mb * mb;
+        if (rg.length == 0 && rg.offset >= mb) rg = {rg.offset - mb, mb};
+        if (rg.length == 0) continue;
+        if (std::none_of(qs.begin(), qs.end(), [&](const Range& q) { return q.offset == rg.offset && q.length == rg.length; }))
+          qs.push_back(rg);
       }
+      for (const auto& rg : qs)
+        for (bool one : {false, true}) {
+          if (!budget()) {
+            rep_.notes.push_back("unaligned-tail (" + label + "): " + budget_text());
+            return;
+          }
+          StatusReply r = query(s, s.contexts(), rg.offset, rg.length, one, "unaligned-tail");
+          if (!r.ok())
+            rep_.notes.push_back("tail query " + range_text(rg.offset, rg.length) + (one ? " REQ_ONE" : "") + " (" +
+                                 label + ") refused: " + r.error);
+        }
     };
     run_on(*main_, "block size requested");
     SessionRequest req;
