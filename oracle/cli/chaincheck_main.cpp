@@ -213,6 +213,12 @@ int main(int argc, char** argv) {
   nbd_check->add_option("--seed", na.seed, "random query offsets/lengths")->capture_default_str();
   nbd_check->add_option("--context", na.contexts, "also ask for this metadata context (repeatable)");
 
+  cli::RoundingArgs rda;
+  auto* rounding = app.add_subcommand("rounding", "base:allocation at an alignment: QEMU blkdebug vs nbdkit blocksize vs the model's sticky rounding");
+  rounding->add_option("image", rda.image, "image file (the top of a chain)")->required();
+  rounding->add_option("--format", rda.format, "image format")->capture_default_str();
+  rounding->add_option("--align", rda.align, "alignment (power of 2, 512-65536)")->capture_default_str()->check(CLI::IsMember({512, 1024, 2048, 4096, 8192, 16384, 32768, 65536}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -226,6 +232,7 @@ int main(int argc, char** argv) {
   if (*predict) return cmd_predict(predict_path);
   if (*bench) return cli::cmd_bench(bench_seconds);
   if (*nbd_check) return cli::cmd_nbd_check(na);
+  if (*rounding) return cli::cmd_rounding(rda);
   if (*repro) {
     ra.registry = registry;
     return cli::cmd_repro(ra);

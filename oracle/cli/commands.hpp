@@ -40,6 +40,13 @@ struct NbdCheckArgs {
 
 int cmd_repro(const ReproArgs& args);
 int cmd_nbd_check(const NbdCheckArgs& args);
+
+struct RoundingArgs {
+  std::string image;
+  std::string format = "qcow2";
+  std::uint64_t align = 4096;
+};
+int cmd_rounding(const RoundingArgs& args);
 int cmd_bench(double seconds);
 
 }  // namespace chaincheck::cli
