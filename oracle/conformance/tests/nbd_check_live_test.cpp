@@ -162,6 +162,27 @@ TEST_F(NbdCheckLive, NbdkitCowFilterPasses) {
   EXPECT_EQ(not_passing(r), (std::map<std::string, std::string>{{"interleaved/base:allocation", "skip"}})) << table_text(r);
 }
 
+// KF-011: nbdkit's blocksize-policy filter advertises blocksize-minimum but forwards the
+// 512-byte extents qemu-nbd sends for a 512-byte-cluster chain (its blocksize filter rounds).
+TEST_F(NbdCheckLive, NbdkitBlocksizePolicyPassesSubMinimumExtents) {
+  auto top = small_cluster_chain();
+  impl::QemuNbdOptions o;
+  o.read_only = true;
+  impl::QemuNbdServer qemu(impl::QemuNbdImage::file(top.string(), "qcow2"), o);
+  impl::NbdkitServer policy(
+      impl::NbdkitOptions::nbd(qemu.socket()).filter("blocksize-policy").param("blocksize-minimum", "4096"));
+  ConformanceReport r = nbd_check(unix_uri(policy.socket()));
+  EXPECT_EQ(r.min_block, 4096u);
+  EXPECT_EQ(not_passing(r), (std::map<std::string, std::string>{{"interleaved/base:allocation", "skip"},
+                                                                 {"min-block-multiple/base:allocation", "FAIL"}}))
+      << table_text(r);
+  EXPECT_NE(why(r, "min-block-multiple", kAlloc).find("512 bytes"), std::string::npos);
+
+  impl::NbdkitServer rounding(impl::NbdkitOptions::nbd(qemu.socket()).filter("blocksize").param("minblock", "4096"));
+  EXPECT_EQ(not_passing(nbd_check(unix_uri(rounding.socket()))),
+            (std::map<std::string, std::string>{{"interleaved/base:allocation", "skip"}}));
+}
+
 // Debian's nbd-server 3.24 negotiates no structured replies: no block status to judge, so
 // every check is skipped (none fails), and the one session it serves is used up.
 TEST_F(NbdCheckLive, NbdServerHasNoBlockStatusSoEveryCheckIsSkipped) {
