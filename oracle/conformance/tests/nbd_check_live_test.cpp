@@ -88,6 +88,27 @@ TEST_F(NbdCheckLive, QemuNbdRoundsTheExportUpTo512AndPassesEveryCheck) {
   EXPECT_GT(r.bytes_read, 0u);
 }
 
+// qemu-nbd -e 1 serves one client at a time: a second connection is queued, never greeted.
+// nbd-check gives up on it after its connect timeout (no hang) and skips what needs it.
+TEST_F(NbdCheckLive, OneClientQemuNbdSkipsTheSecondSessionChecksInsteadOfHanging) {
+  auto raw = unaligned_raw();
+  impl::QemuNbdOptions o;
+  o.read_only = true;
+  o.allocation_depth = true;
+  o.shared_clients = 1;
+  impl::QemuNbdServer server(impl::QemuNbdImage::file(raw.string(), "raw"), o);
+  auto started = std::chrono::steady_clock::now();
+  ConformanceReport r = nbd_check(unix_uri(server.socket()));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(30));
+  std::map<std::string, std::string> expected = kOnlyDepthHasNoZeroFlag;
+  expected["interleaved/base:allocation"] = "skip";
+  expected["interleaved/qemu:allocation-depth"] = "skip";
+  EXPECT_EQ(not_passing(r), expected) << table_text(r);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("one client at a time") != std::string::npos;
+  EXPECT_TRUE(noted) << table_text(r);
+}
+
 // KF-001: blkdebug align=4096 makes qemu-nbd advertise a 4096-byte minimum, yet the 512-byte
 // clusters below show through as 512-byte extents. A SHOULD since NBD proto.md 6725f91.
 TEST_F(NbdCheckLive, QemuNbdUnderBlkdebugAlignSendsSubMinimumExtents) {
