@@ -51,6 +51,8 @@ TEST(NbdCheck, HonestExportPassesEveryCheckItCanExercise) {
   EXPECT_EQ(status(r, "zero-reads-zero", "qemu:allocation-depth"), Status::Skip);
   EXPECT_EQ(status(r, "list-meta-context", "export"), Status::Pass);
   EXPECT_LE(r.queries, 200u);
+  EXPECT_EQ(e.opened, 4);  // main, without block size, one per context alone
+  EXPECT_EQ(e.open_sessions, 0);
 }
 
 TEST(NbdCheck, ZeroFlagOverNonZeroBytesFailsZeroReadsZero) {
@@ -125,6 +127,9 @@ TEST(NbdCheck, OneClientServerSkipsTheChecksThatNeedASecondSession) {
   EXPECT_EQ(status(r, "interleaved"), Status::Skip);
   EXPECT_EQ(status(r, "tiling"), Status::Pass);
   EXPECT_EQ(failing(r), std::vector<std::string>{});
+  // The tail without block size still ran: main, that session alone, main again.
+  EXPECT_EQ(e.opened, 3);
+  EXPECT_EQ(e.open_sessions, 0);
 }
 
 TEST(NbdCheck, NoContextsMeansEverythingSkippedAndNoFailure) {

@@ -23,6 +23,7 @@ struct FakeExport {
   bool extra_chunk = false;        // two chunks per context
   bool one_client = false;         // a second concurrent session cannot be opened
   int open_sessions = 0;
+  int opened = 0;  // sessions ever opened
   unsigned replies = 0;
 };
 
@@ -31,6 +32,7 @@ class FakeSession : public ExportSession {
   FakeSession(FakeExport& e, std::vector<std::string> ctxs, bool block_size)
       : e_(e), ctxs_(std::move(ctxs)), block_size_(block_size) {
     e_.open_sessions++;
+    e_.opened++;
   }
   ~FakeSession() override { e_.open_sessions--; }
   u64 size() override { return e_.size; }
