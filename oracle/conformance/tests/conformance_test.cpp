@@ -143,6 +143,16 @@ TEST(NbdCheck, NoContextsMeansEverythingSkippedAndNoFailure) {
   EXPECT_EQ(r.queries, 0u);
 }
 
+TEST(NbdCheck, UndefinedBaseAllocationBitsFailDefinedFlagsInHex) {
+  FakeExport e = honest();
+  e.contexts["base:allocation"][1].value = 0x13;
+  ConformanceReport r = check(e);
+  EXPECT_EQ(failing(r), std::vector<std::string>{"defined-flags/base:allocation"});
+  EXPECT_NE(r.find("defined-flags", "base:allocation")->why.find("flags 0x13 set bits"), std::string::npos)
+      << r.find("defined-flags", "base:allocation")->why;
+  EXPECT_FALSE(r.must_failed());  // reserved bits: servers SHOULD send zero, clients MUST ignore
+}
+
 TEST(NbdCheck, TableAndJsonNameEveryCell) {
   FakeExport e = honest();
   e.data[700000] = 1;
