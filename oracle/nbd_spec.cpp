@@ -1,5 +1,7 @@
 #include "oracle/nbd_spec.hpp"
 
+#include <cstdio>
+
 namespace chaincheck::oracle {
 
 namespace {
@@ -13,6 +15,12 @@ Finding violation(const model::ContextReply& r, std::string rule, u64 off, u64 l
   f.length = len;
   f.summary = std::move(summary);
   return f;
+}
+
+std::string hex(std::uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%x", v);
+  return buf;
 }
 
 }  // namespace
@@ -50,7 +58,7 @@ std::vector<Finding> check_block_status_reply(const model::ContextReply& r, cons
     std::uint32_t defined = base ? 0x3u : bitmap ? 0x1u : 0xffffffffu;
     if (e.value & ~defined) {
       out.push_back(violation(r, "undefined-flags", pos, e.length,
-                              "flags 0x" + std::to_string(e.value) + " set bits the context does not define"));
+                              "flags " + hex(e.value) + " set bits the context does not define"));
     }
     if (depth && lim.max_depth && e.value > lim.max_depth) {
       out.push_back(violation(r, "depth-out-of-range", pos, e.length,

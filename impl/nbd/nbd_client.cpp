@@ -2,6 +2,9 @@
 
 #include <libnbd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <utility>
 
 namespace chaincheck::impl {
@@ -106,6 +109,60 @@ uint32_t NbdClient::strict_mode() const { return nbd_get_strict_mode(handle()); 
 void NbdClient::connect_unix(const std::filesystem::path& socket) {
   if (nbd_connect_unix(handle(), socket.c_str()) == -1) fail("socket " + socket.string());
   socket_ = socket;
+}
+
+void NbdClient::connect_uri(const std::string& uri, std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0) {
+    if (nbd_connect_uri(handle(), uri.c_str()) == -1) fail("uri " + uri);
+  } else {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + timeout;
+    auto ms_left = [&] {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      return static_cast<int>(std::max<long long>(left, 0));
+    };
+    if (nbd_aio_connect_uri(handle(), uri.c_str()) == -1) fail("uri " + uri);
+    // Done when ready (or negotiating, in opt mode); a failed handshake leaves it dead.
+    while (nbd_aio_is_ready(h_) != 1 && nbd_aio_is_negotiating(h_) != 1 && !handle_is_dead(h_) && ms_left() > 0)
+      if (nbd_poll(h_, ms_left()) == -1) fail("uri " + uri);
+    if (handle_is_dead(h_)) fail("uri " + uri);
+    if (nbd_aio_is_ready(h_) != 1 && nbd_aio_is_negotiating(h_) != 1)
+      throw NbdError("nbd_connect_uri: no NBD handshake within " + std::to_string(timeout.count()) +
+                         " ms (uri " + uri + "; does the server serve one client at a time?)",
+                     ETIMEDOUT);
+  }
+  char* name = nbd_get_export_name(handle());
+  if (name) export_name_ = name;
+  free(name);
+}
+
+void NbdClient::set_opt_mode(bool enable) {
+  if (nbd_set_opt_mode(handle(), enable) == -1) fail("");
+}
+
+std::vector<std::string> NbdClient::opt_list_meta_contexts(const std::vector<std::string>& queries) {
+  // libnbd lists with the queries added by add_meta_context; keep the caller's requested
+  // contexts aside and restore them for opt_go.
+  if (nbd_clear_meta_contexts(handle()) == -1) fail("");
+  for (const auto& q : queries)
+    if (nbd_add_meta_context(handle(), q.c_str()) == -1) fail("query " + q);
+  std::vector<std::string> names;
+  nbd_context_callback cb{.callback = record_context_name, .user_data = &names, .free = nullptr};
+  int rc = nbd_opt_list_meta_context(handle(), cb);
+  std::string error = rc == -1 ? last_error_text() : "";
+  int err = rc == -1 ? nbd_get_errno() : 0;
+  if (nbd_clear_meta_contexts(handle()) == -1) fail("");
+  for (const auto& name : requested_)
+    if (nbd_add_meta_context(handle(), name.c_str()) == -1) fail("context " + name);
+  if (rc == -1) {
+    if (handle_is_dead(h_)) throw NbdConnectionLost(error, err, {});
+    throw NbdError(error, err);
+  }
+  return names;
+}
+
+void NbdClient::opt_go() {
+  if (nbd_opt_go(handle()) == -1) fail("NBD_OPT_GO");
 }
 
 std::vector<std::string> NbdClient::list_meta_contexts(const std::vector<std::string>& queries) const {

@@ -2,6 +2,7 @@
 // failures become ToolError carrying libnbd's message and errno.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -79,6 +80,20 @@ class NbdClient {
   uint32_t strict_mode() const;
 
   void connect_unix(const std::filesystem::path& socket);
+  // Any NBD URI libnbd accepts (nbd://host[:port]/export, nbd+unix:///export?socket=...);
+  // the export name and socket come from the URI. A bad URI or an unreachable server throws.
+  // timeout > 0: give up (NbdError) when the handshake has not completed by then, e.g. a
+  // server that serves one client at a time (qemu-nbd without -e) leaves it queued.
+  void connect_uri(const std::string& uri, std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+  // Option-negotiation mode (set before connect_*): connect stops before choosing an
+  // export, so opt_list_meta_contexts can run on this same connection before opt_go.
+  // Servers that serve one session only (nbd-server -d) need this single-connection path.
+  void set_opt_mode(bool enable);
+  // NBD_OPT_LIST_META_CONTEXT on this connection (opt mode); throws NbdError when the
+  // server refuses (e.g. no structured replies).
+  std::vector<std::string> opt_list_meta_contexts(const std::vector<std::string>& queries = {});
+  // Leave opt mode: NBD_OPT_GO with the requested contexts.
+  void opt_go();
 
   // The contexts the server offers for this export (NBD_OPT_LIST_META_CONTEXT), asked on a
   // separate short connection so this client's own negotiation is not disturbed. `queries`

@@ -19,6 +19,7 @@ const std::map<std::string, std::string>& package_of() {
       {"qemu-storage-daemon", "qemu-system-common"},
       {"nbdkit", "nbdkit"},
       {"nbdinfo", "libnbd-bin"},
+      {"nbd-server", "nbd-server"},
       {"truncate", "coreutils"},
   };
   return packages;

@@ -227,6 +227,23 @@ int main(int argc, char** argv) {
   auto* bench = app.add_subcommand("bench", "speed ratios measured side by side on the installed QEMU");
   bench->add_option("--seconds", bench_seconds, "seconds per measurement")->capture_default_str()->check(CLI::Range(0.2, 600.0));
 
+  cli::NbdCheckArgs na;
+  auto* nbd_check = app.add_subcommand("nbd-check", "block-status conformance table of any NBD server (a libnbd URI)");
+  nbd_check->add_option("uri", na.uri, "NBD URI, e.g. nbd+unix:///?socket=/tmp/s or nbd://localhost/export")->required();
+  nbd_check->add_flag("--json", na.json, "machine-readable table");
+  nbd_check->add_flag("--strict", na.strict, "exit 1 on SHOULD failures too");
+  nbd_check->add_option("--max-queries", na.max_queries, "block-status commands in all")->capture_default_str()->check(CLI::Range(16u, 1u << 24));
+  nbd_check->add_option("--max-read-bytes", na.max_read_bytes, "bytes read back for ZERO extents in all")->capture_default_str();
+  nbd_check->add_option("--max-walk-bytes", na.max_walk_bytes, "walk only this prefix of the export (0: all)")->capture_default_str();
+  nbd_check->add_option("--seed", na.seed, "random query offsets/lengths")->capture_default_str();
+  nbd_check->add_option("--context", na.contexts, "also ask for this metadata context (repeatable)");
+
+  cli::RoundingArgs rda;
+  auto* rounding = app.add_subcommand("rounding", "base:allocation at an alignment: QEMU blkdebug vs nbdkit blocksize vs the model's sticky rounding");
+  rounding->add_option("image", rda.image, "image file (the top of a chain)")->required();
+  rounding->add_option("--format", rda.format, "image format")->capture_default_str();
+  rounding->add_option("--align", rda.align, "alignment (power of 2, 512-65536)")->capture_default_str()->check(CLI::IsMember({512, 1024, 2048, 4096, 8192, 16384, 32768, 65536}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -240,6 +257,8 @@ int main(int argc, char** argv) {
   if (*predict) return cmd_predict(predict_path);
   if (*bench) return cli::cmd_bench(bench_seconds);
   if (*rebuild) return cli::cmd_rebuild(load_scenario(rebuild_path), rb);
+  if (*nbd_check) return cli::cmd_nbd_check(na);
+  if (*rounding) return cli::cmd_rounding(rda);
   if (*repro) {
     ra.registry = registry;
     return cli::cmd_repro(ra);

@@ -46,7 +46,26 @@ using RebuilderFactory = std::function<std::unique_ptr<model::ChainRebuilder>()>
 RebuilderFactory rebuilder_factory(const std::string& system);
 int cmd_rebuild(const model::Scenario& scenario, const RebuildArgs& args);
 
+struct NbdCheckArgs {
+  std::string uri;
+  bool json = false;
+  bool strict = false;  // SHOULD failures exit 1 too
+  unsigned max_queries = 400;
+  std::uint64_t max_read_bytes = 16ull << 20;
+  std::uint64_t max_walk_bytes = 0;
+  std::uint64_t seed = 1;
+  std::vector<std::string> contexts;
+};
+
 int cmd_repro(const ReproArgs& args);
+int cmd_nbd_check(const NbdCheckArgs& args);
+
+struct RoundingArgs {
+  std::string image;
+  std::string format = "qcow2";
+  std::uint64_t align = 4096;
+};
+int cmd_rounding(const RoundingArgs& args);
 int cmd_bench(double seconds);
 
 }  // namespace chaincheck::cli

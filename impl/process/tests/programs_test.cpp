@@ -43,7 +43,7 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(AllowList, ContainsExactlyTheToolsChaincheckDrives) {
-  std::vector<std::string> expected = {"nbdinfo", "nbdkit", "qemu-img", "qemu-io",
+  std::vector<std::string> expected = {"nbd-server", "nbdinfo", "nbdkit", "qemu-img", "qemu-io",
                                        "qemu-nbd", "qemu-storage-daemon", "truncate"};
   auto got = allowed_programs();
   std::sort(got.begin(), got.end());
@@ -57,6 +57,7 @@ TEST(DebianPackage, NamesThePackageThatShipsEachTool) {
   EXPECT_EQ(debian_package_for("qemu-storage-daemon"), "qemu-system-common");
   EXPECT_EQ(debian_package_for("nbdkit"), "nbdkit");
   EXPECT_EQ(debian_package_for("nbdinfo"), "libnbd-bin");
+  EXPECT_EQ(debian_package_for("nbd-server"), "nbd-server");
   EXPECT_EQ(debian_package_for("truncate"), "coreutils");
   EXPECT_THROW(debian_package_for("bash"), ToolError);
 }
