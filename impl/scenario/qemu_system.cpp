@@ -17,6 +17,7 @@
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
+#include "impl/scenario/qsd_export.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 
 namespace chaincheck::impl {
@@ -84,6 +85,9 @@ impl::CreateOptions create_options(const model::CreateOptions& o) {
 }
 
 std::string run_io(const GraphSpec& g, const GuestOp& op, const ImageFormats& formats, const Workspace& ws) {
+  // qemu-io cannot open a filter between layers from one json: filename: a writable
+  // qemu-storage-daemon export takes the operation over NBD instead.
+  if (has_filter_between_layers(g)) return run_io_over_nbd(g, op, formats, ws.path());
   QemuIoScript script(image_ref(g, formats));
   switch (op.kind) {
     case OpKind::Write: script.write(op.offset, op.length, op.pattern); break;
@@ -111,25 +115,35 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
     if (q == Query::Content) want_content = true;
   }
   if (contexts.empty() && !want_content) return;
-  QemuNbdOptions opts;
-  opts.read_only = true;
-  opts.allocation_depth = true;
-  opts.working_dir = ws.path();
-  if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
-  QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
-                                : QemuNbdImage::json(qemu_options(g, formats));
-  QemuNbdServer server(image, opts);
+  // Filters between layers, over file nodes, or copy-on-read: qemu-storage-daemon builds
+  // the graph with node names (qsd_graph.hpp); anything else: one qemu-nbd.
+  std::optional<QsdExport> qsd;
+  std::optional<QemuNbdServer> server;
   NbdClient client;
+  if (needs_blockdev(g)) {
+    qsd.emplace(g, formats, ws.path());
+    client.set_export_name(qsd->export_name());
+  } else {
+    QemuNbdOptions opts;
+    opts.read_only = true;
+    opts.allocation_depth = true;
+    opts.working_dir = ws.path();
+    if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
+    QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
+                                  : QemuNbdImage::json(qemu_options(g, formats));
+    server.emplace(image, opts);
+  }
   for (const auto& c : contexts) client.request_meta_context(c);
   client.set_request_block_size(s.export_spec->request_block_size);
   // Reading everything back may need a request shorter than the advertised minimum (an
   // export smaller than blkdebug's align): let the server see it, QEMU serves it.
   client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
-  client.connect_unix(server.socket());
+  client.connect_unix(qsd ? qsd->socket() : server->socket());
   NbdObservation nbd = observe_block_status(client);
   if (want_content) obs.content = read_runs(client, nbd.export_size);
   client.disconnect();
-  server.stop();
+  if (qsd) qsd->stop();
+  if (server) server->stop();
   obs.nbd = std::move(nbd);
 }
 
