@@ -314,7 +314,10 @@ Command parse_storage_daemon(const std::vector<std::string>& argv, bool backgrou
   if (!o.positional.empty()) bad(line, "qemu-storage-daemon: unexpected argument '" + o.positional[0] + "'");
   StorageDaemonRun d;
   d.background = background;
-  for (const auto& b : o.values["--blockdev"]) d.blockdevs.push_back(blockdev_json(b, line));
+  for (const auto& b : o.values["--blockdev"]) {
+    d.blockdevs.push_back(blockdev_json(b, line));
+    d.blockdev_args.push_back(b);
+  }
   d.objects = o.values["--object"];
   if (o.values["--nbd-server"].size() != 1) bad(line, "qemu-storage-daemon needs exactly one --nbd-server");
   for (const auto& [k, v] : keyval_pairs(o.values["--nbd-server"][0], line, "--nbd-server")) {

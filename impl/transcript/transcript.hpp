@@ -78,7 +78,8 @@ struct Truncate {
 // --blockdev per node (JSON or key=value, kept as JSON text), --object, one
 // --nbd-server addr.type=unix,addr.path=PATH, --export type=nbd,... per export.
 struct StorageDaemonRun {
-  std::vector<std::string> blockdevs;  // each node's options as JSON text
+  std::vector<std::string> blockdevs;  // each node's options as JSON text (for the model)
+  std::vector<std::string> blockdev_args;  // as written (key=value keeps QEMU's own typing)
   std::vector<std::string> objects;    // --object
   std::string socket;                  // addr.path as written (rewritten into the workspace)
   struct Export {

@@ -82,7 +82,7 @@ std::vector<Server> start_storage_daemon(const StorageDaemonRun& d, const Worksp
   std::filesystem::path socket = ws.file("qsd-" + std::to_string(index) + ".sock");
   std::vector<std::string> argv = {"qemu-storage-daemon"};
   for (const auto& o : d.objects) argv.insert(argv.end(), {"--object", o});
-  for (const auto& b : d.blockdevs) argv.insert(argv.end(), {"--blockdev", b});
+  for (const auto& b : d.blockdev_args) argv.insert(argv.end(), {"--blockdev", b});
   argv.insert(argv.end(), {"--nbd-server", "addr.type=unix,addr.path=" + socket.string()});
   for (const auto& e : d.exports) {
     argv.insert(argv.end(), {"--export", "type=nbd,id=" + e.id + ",node-name=" + e.node + ",name=" + e.name +
@@ -233,12 +233,13 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
           out.error = "the server does not offer the metadata context " + context;
         } else if (i->map) {
           out.nbd = observe_block_status(client);
-          out.content = read_runs(client, out.nbd->export_size);
-          // The real nbdinfo's text, for the annotated output.
+          // The real nbdinfo's text, for the annotated output: before the read-back, which
+          // through copy-on-read changes what the export says.
           RunResult r = run_program({"nbdinfo", "--map=" + context,
                                      "nbd+unix:///" + s.export_name + "?socket=" + s.socket.string()});
           out.output = lines_of(r.out);
           if (!r.ok()) out.error = r.describe();
+          out.content = read_runs(client, out.nbd->export_size);
         } else {
           RunResult r = run_program({"nbdinfo", "nbd+unix:///" + s.export_name + "?socket=" + s.socket.string()});
           out.output = lines_of(r.out);

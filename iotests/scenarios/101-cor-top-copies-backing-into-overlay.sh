@@ -1,5 +1,6 @@
-# rule: copy-on-read on top leaves status transparent, but reading through it copies every cluster the overlay does not allocate into the overlay (data as data, all-zero pieces as zero clusters): afterwards the overlay allocates everything and the backing is no longer consulted.
+# rule: copy-on-read on top is transparent for status, but reading the export through it copies what the overlay does not allocate into the overlay - only the pieces the export calls data: QEMU's NBD server sends ZERO pieces as holes without reading them (nbd_co_send_sparse_read), so they stay unallocated; the second map shows the copy at depth 1.
 # requires: qemu-storage-daemon nbdinfo
+# expect: findings KF-002
 qemu-img create -f qcow2 base.qcow2 1M
 qemu-io -f qcow2 -c 'write -P 1 0 64k' base.qcow2
 qemu-img create -f qcow2 -b base.qcow2 -F qcow2 top.qcow2

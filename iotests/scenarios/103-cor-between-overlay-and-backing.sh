@@ -1,5 +1,6 @@
-# rule: copy-on-read between an overlay and its backing copies into the backing node (its child), never into the overlay: reading the export allocates the middle layer's unallocated clusters.
+# rule: copy-on-read between an overlay and its backing copies into its child (the middle layer), never into the overlay; before the read QEMU counts the filter in allocation depth where the middle layer defers (KF-002), after it the middle layer allocates the copied data.
 # requires: qemu-storage-daemon nbdinfo
+# expect: findings KF-002
 qemu-img create -f qcow2 base.qcow2 1M
 qemu-io -f qcow2 -c 'write -P 1 0 64k' base.qcow2
 qemu-img create -f qcow2 -b base.qcow2 -F qcow2 mid.qcow2
