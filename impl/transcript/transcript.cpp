@@ -296,6 +296,7 @@ std::string blockdev_json(const std::string& text, int line) {
       from = dot + 1;
     }
     std::string leaf = k.substr(from);
+    if (at->contains(leaf)) bad(line, "--blockdev: '" + k + "' given twice or conflicts with another key");
     // BlockdevRefOrNull: an empty backing means none.
     if (leaf == "backing" && v.empty()) (*at)[leaf] = nullptr;
     else (*at)[leaf] = v;
