@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include <libnbd.h>
 
@@ -105,6 +107,13 @@ std::vector<model::MapEntry> to_model(const std::vector<impl::MapEntry>& in) {
   return out;
 }
 
+std::string last_line(const std::string& text) {
+  std::size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return text;
+  std::size_t start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
 void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& formats, const Workspace& ws,
                  Observation& obs) {
   bool want_content = false;
@@ -139,8 +148,19 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
   // export smaller than blkdebug's align): let the server see it, QEMU serves it.
   client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
   client.connect_unix(qsd ? qsd->socket() : server->socket());
-  NbdObservation nbd = observe_block_status(client);
-  if (want_content) obs.content = read_runs(client, nbd.export_size);
+  NbdObservation nbd;
+  try {
+    nbd = observe_block_status(client);
+    if (want_content) obs.content = read_runs(client, nbd.export_size);
+  } catch (const std::exception&) {
+    // A server that died mid-session (QEMU asserts) is evidence: keep its last words.
+    auto alive = [&] { return qsd ? qsd->daemon().running() : server->running(); };
+    // An aborting process may still be writing its core: give it a moment to be gone.
+    for (int i = 0; i < 20 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bool died = !alive();
+    if (died) obs.server_crash = last_line(qsd ? qsd->daemon().log_tail() : server->log_tail());
+    throw;
+  }
   client.disconnect();
   if (qsd) qsd->stop();
   if (server) server->stop();
