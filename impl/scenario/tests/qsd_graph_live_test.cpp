@@ -10,7 +10,11 @@
 
 #include "impl/scenario/qemu_system.hpp"
 #include "model/scenario_json.hpp"
+#include "impl/transcript/transcript.hpp"
+#include "impl/transcript/transcript_runner.hpp"
 #include "oracle/campaign.hpp"
+#include "oracle/repro.hpp"
+#include "oracle/reproducer.hpp"
 #include "oracle/registry.hpp"
 
 namespace chaincheck::impl {
@@ -138,6 +142,43 @@ TEST(QsdGraphLive, GuestWritesThroughAFilterBetweenLayersGoOverAWritableExport) 
   bool saw_pattern = false;
   for (const auto& r : *o.content) saw_pattern |= r.start == 32768 && r.value == 7 && r.length == 65536;
   EXPECT_TRUE(saw_pattern);
+}
+
+TEST(QsdGraphLive, CopyOnReadIntoSubclustersKillsQemuAndIsReportedAsKF031) {
+  // Extended L2 (4 KiB subclusters of 128 KiB): the overlay allocates 0..4k only; the
+  // export reads 4k.. as data (the backing's), so copy-on-read starts mid-cluster. (A
+  // blkdebug align=64k above would pad the read back to 0 and hide it.)
+  Scenario s = scenario_from_text(R"({"name":"kf031","steps":[
+    {"create":{"name":"base.qcow2","format":"qcow2","size":"1M"}},
+    {"io":{"image":"base.qcow2","op":"write","offset":0,"length":"1M","pattern":1}},
+    {"create":{"name":"top.qcow2","format":"qcow2","backing":"base.qcow2","backing_format":"qcow2",
+               "cluster_size":"128k","extended_l2":true}},
+    {"io":{"image":"top.qcow2","op":"write","offset":0,"length":"4k","pattern":2}}],
+    "export":{"graph":{"filter":"copy-on-read","child":{"image":"top.qcow2"}}},
+    "queries":["base:allocation","content"]})");
+  Judged j = run(s);
+  const Observation& o = j.result.observed;
+  EXPECT_NE(o.server_crash.find("skip_bytes < pnum"), std::string::npos) << o.server_crash << " / " << o.error;
+  EXPECT_TRUE(j.known.count("KF-031"));
+}
+
+TEST(QsdGraphLive, ReproducersOfNodeNameGraphsReplayThroughTheStorageDaemon) {
+  Scenario s = two_layers(kThrottleBetween);
+  std::string script = oracle::scenario_to_transcript(s);
+  EXPECT_NE(script.find("qemu-storage-daemon --object throttle-group,id=tg0"), std::string::npos) << script;
+  auto cmds = parse_transcript(script);
+  const auto& d = std::get<StorageDaemonRun>(cmds.at(cmds.size() - 3).command);
+  EXPECT_EQ(d.blockdevs.size(), 5u);
+  EXPECT_EQ(d.exports.at(0).node, "n4");
+  // Replayed: the daemon serves it and the model judges each nbdinfo line.
+  impl::TranscriptRun ran = run_transcript(cmds);
+  oracle::ReproReport r =
+      oracle::judge_transcript(cmds, ran, oracle::Registry::load(oracle::default_registry_dir()));
+  EXPECT_EQ(r.findings(), 0u);
+  std::size_t judged = 0;
+  for (const auto& l : r.lines) judged += !l.model.empty();
+  EXPECT_GE(judged, 2u);
+  EXPECT_EQ(children(), 0);
 }
 
 }  // namespace
