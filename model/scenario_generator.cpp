@@ -192,6 +192,7 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
   ex.graph = GraphSpec::of_image(info.back().name, info.size() > 1 && c.chance(20));
   if (cfg.filters) {
     unsigned filters = static_cast<unsigned>(c.weighted({6, 3, 1}));
+    u64 cur_len = info.back().size;  // length of the graph so far (a raw window shrinks it)
     for (unsigned f = 0; f < filters; ++f) {
       GraphSpec top;
       // blkdebug, raw windows, throttle and preallocate. copy-on-read needs a writable graph (qemu-nbd -r
@@ -201,10 +202,11 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
       if (top.filter == NodeKind::Blkdebug) top.align = u64{512} << c.range(0, 7);
       if (top.filter == NodeKind::RawWindow) {
         // raw offset/size: size a multiple of 512 (raw_open), inside the layer below.
-        u64 len = info.back().size;
+        u64 len = cur_len;
         top.offset = round_down(c.range(0, len / 2), 4096);
         u64 room = len - top.offset;
-        if (c.chance(70)) top.size = std::max<u64>(512, round_down(c.range(512, room), 512));
+        if (c.chance(70)) top.size = std::max<u64>(512, round_down(c.range(512, std::max<u64>(512, room)), 512));
+        cur_len = top.size ? std::min(*top.size, room) : room;
       }
       top.child = std::make_shared<GraphSpec>(ex.graph);
       ex.graph = top;
