@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "model/filter_effects.hpp"
 #include "model/rounding.hpp"
 
 namespace chaincheck::model {
@@ -107,9 +108,17 @@ Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults f
   }
   if (wants_nbd) obs.nbd = predict_nbd(s, g, *scenario.export_spec, scenario.queries, faults);
   int li = layout_image(s, scenario.export_spec->graph);
+  // Reading the content through copy-on-read allocates in the overlay: the status queries
+  // above were answered first, the layout on disk is the one after the read.
+  std::optional<ModelState> after_read;
+  if (li >= 0 && obs.content && has_copy_on_read(g)) {
+    after_read = s;
+    read_export(*after_read, g);
+  }
+  const ModelState& disk = after_read ? *after_read : s;
   if (li >= 0) {
     std::vector<LayoutExtent> layout;
-    for (const auto& e : s.image(li).qcow2().units.extents()) {
+    for (const auto& e : disk.image(li).qcow2().units.extents()) {
       LayoutExtent l{e.start, e.length, e.value.type, std::nullopt};
       if (has_host_cluster(e.value.type))
         l.host_offset = static_cast<u64>(static_cast<std::int64_t>(e.start) + e.value.host_delta);

@@ -58,6 +58,8 @@ struct Observation {
   std::optional<std::vector<LayoutExtent>> top_layout;
   std::map<std::string, std::string> versions;
   std::string error;  // the system could not run the scenario at all
+  // A server died during the session (e.g. a failed assertion): the last line it logged.
+  std::string server_crash;
 };
 
 // All extents of one context, concatenated over every reply (replies may stop short).

@@ -14,7 +14,7 @@ GraphSpec GraphSpec::of_image(std::string name, bool backing_null) {
 bool GraphSpec::operator==(const GraphSpec& o) const {
   bool children = (!child && !o.child) || (child && o.child && *child == *o.child);
   return image == o.image && backing == o.backing && filter == o.filter && align == o.align &&
-         offset == o.offset && size == o.size && children;
+         offset == o.offset && size == o.size && file_filters == o.file_filters && children;
 }
 
 namespace {
@@ -30,6 +30,8 @@ int add_spec(Graph& g, const ModelState& s, const GraphSpec& spec) {
       b.kind = BackingChoice::Kind::Node;
       b.node = add_spec(g, s, *spec.child);
     }
+    // file_filters are transparent for the format node's status and content
+    // (model/filter_effects.hpp): they add no model node.
     return add_image_node(g, s, img, b);
   }
   if (!spec.child) throw std::invalid_argument(std::string(to_string(spec.filter)) + " filter without a child");
@@ -62,6 +64,11 @@ const GraphSpec* top_image(const GraphSpec& spec) {
 std::string describe(const GraphSpec& spec) {
   if (spec.image) {
     std::string out = *spec.image;
+    for (const ProtocolFilter& f : spec.file_filters) {
+      out += std::string("[file: ") + to_string(f.kind);
+      if (f.kind == NodeKind::Blkdebug) out += "(align=" + std::to_string(f.align) + ")";
+      out += "]";
+    }
     if (spec.backing == GraphSpec::Backing::Null) out += "(backing: null)";
     if (spec.backing == GraphSpec::Backing::Explicit && spec.child) out += " > " + describe(*spec.child);
     return out;

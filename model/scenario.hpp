@@ -17,6 +17,14 @@
 
 namespace chaincheck::model {
 
+// A filter between an image's format node and its file (protocol) node: blkdebug (align),
+// throttle, preallocate. What each changes is in model/filter_effects.hpp.
+struct ProtocolFilter {
+  NodeKind kind = NodeKind::Blkdebug;
+  u64 align = 0;  // blkdebug
+  bool operator==(const ProtocolFilter&) const = default;
+};
+
 // A node of the graph to open, as a tree: an image (with its header's backing chain, no
 // backing, or an explicit backing node) or a filter over a child.
 struct GraphSpec {
@@ -28,6 +36,7 @@ struct GraphSpec {
   u64 offset = 0;                     // raw window
   std::optional<u64> size;            // raw window
   std::shared_ptr<GraphSpec> child;   // filter child, or explicit backing of an image
+  std::vector<ProtocolFilter> file_filters;  // image: filters over its file node, top-down
 
   static GraphSpec of_image(std::string name, bool backing_null = false);
   bool operator==(const GraphSpec& o) const;

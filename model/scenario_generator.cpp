@@ -69,6 +69,73 @@ GuestOp random_op(Chooser& c, const LayerInfo& l, const GeneratorConfig& cfg) {
   return op;
 }
 
+bool has_kind(const GraphSpec& g, NodeKind k) {
+  if (!g.image && g.filter == k) return true;
+  return g.child && has_kind(*g.child, k);
+}
+
+bool filter_between_layers(const GraphSpec& g) {
+  if (g.image && g.backing == GraphSpec::Backing::Explicit && g.child && !g.child->image) return true;
+  return g.child && filter_between_layers(*g.child);
+}
+
+GraphSpec random_between_filter(Chooser& c, const GeneratorConfig& cfg, const LayerInfo& below) {
+  GraphSpec f;
+  // throttle, blkdebug, preallocate, copy-on-read (the node is opened writable), raw window
+  switch (c.weighted({3, 3, 1, cfg.copy_on_read ? 3u : 0u, 1})) {
+    case 0: f.filter = NodeKind::Throttle; break;
+    case 1: f.filter = NodeKind::Blkdebug; f.align = u64{512} << c.range(0, 7); break;
+    case 2: f.filter = NodeKind::Preallocate; break;
+    case 3: f.filter = NodeKind::CopyOnRead; break;
+    default:
+      f.filter = NodeKind::RawWindow;
+      f.offset = round_down(c.range(0, below.size / 2), 4096);
+      if (c.chance(50)) f.size = std::max<u64>(512, round_down(c.range(512, below.size - f.offset), 512));
+      break;
+  }
+  f.child = std::make_shared<GraphSpec>(GraphSpec::of_image(below.name));
+  return f;
+}
+
+// Filters below the top of the export: between an overlay and its backing, over a file
+// node, copy-on-read directly over the top image. Choices are made after the older ones so
+// the scenarios of a seed keep their layers and top filters.
+void place_filters_anywhere(Chooser& c, const GeneratorConfig& cfg, const std::vector<LayerInfo>& info,
+                            GraphSpec& top) {
+  // Walk to the image under the top filters; `slot` is what points at it.
+  GraphSpec* img = &top;
+  while (!img->image) img = img->child.get();
+  const bool plain_top = img == &top;
+  if (cfg.filters_between && info.size() > 1 && img->backing == GraphSpec::Backing::FromHeader &&
+      img->file_filters.empty() && c.chance(30)) {
+    // Overlay `k` gets the filter over its backing k-1; layers above name theirs explicitly.
+    std::size_t k = 1 + c.range(0, info.size() - 2);
+    GraphSpec chain = random_between_filter(c, cfg, info[k - 1]);
+    for (std::size_t j = k; j < info.size(); ++j) {
+      GraphSpec layer = GraphSpec::of_image(info[j].name);
+      layer.backing = GraphSpec::Backing::Explicit;
+      layer.child = std::make_shared<GraphSpec>(chain);
+      chain = layer;
+    }
+    *img = chain;
+  }
+  if (cfg.file_filters && c.chance(15)) {
+    ProtocolFilter f;
+    switch (c.weighted({2, 1, 1})) {
+      case 0: f.kind = NodeKind::Blkdebug; f.align = u64{512} << c.range(0, 7); break;
+      case 1: f.kind = NodeKind::Throttle; break;
+      default: f.kind = NodeKind::Preallocate; break;
+    }
+    img->file_filters.push_back(f);
+  }
+  if (cfg.copy_on_read && plain_top && c.chance(15)) {
+    GraphSpec cor;
+    cor.filter = NodeKind::CopyOnRead;
+    cor.child = std::make_shared<GraphSpec>(top);
+    top = cor;
+  }
+}
+
 }  // namespace
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
@@ -127,6 +194,7 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
   ex.graph = GraphSpec::of_image(info.back().name, info.size() > 1 && c.chance(20));
   if (cfg.filters) {
     unsigned filters = static_cast<unsigned>(c.weighted({6, 3, 1}));
+    u64 cur_len = info.back().size;  // length of the graph so far (a raw window shrinks it)
     for (unsigned f = 0; f < filters; ++f) {
       GraphSpec top;
       // blkdebug, raw windows, throttle and preallocate. copy-on-read needs a writable graph (qemu-nbd -r
@@ -136,17 +204,24 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
       if (top.filter == NodeKind::Blkdebug) top.align = u64{512} << c.range(0, 7);
       if (top.filter == NodeKind::RawWindow) {
         // raw offset/size: size a multiple of 512 (raw_open), inside the layer below.
-        u64 len = info.back().size;
+        u64 len = cur_len;
         top.offset = round_down(c.range(0, len / 2), 4096);
         u64 room = len - top.offset;
-        if (c.chance(70)) top.size = std::max<u64>(512, round_down(c.range(512, room), 512));
+        if (c.chance(70)) top.size = std::max<u64>(512, round_down(c.range(512, std::max<u64>(512, room)), 512));
+        cur_len = top.size ? std::min(*top.size, room) : room;
       }
       top.child = std::make_shared<GraphSpec>(ex.graph);
       ex.graph = top;
     }
   }
+  place_filters_anywhere(c, cfg, info, ex.graph);
   s.export_spec = ex;
-  s.queries = {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content};
+  // qemu-img and qemu-io cannot open these graphs (copy-on-read needs a writable node;
+  // a filter between layers needs node names): only the NBD export answers.
+  if (has_kind(ex.graph, NodeKind::CopyOnRead) || filter_between_layers(ex.graph))
+    s.queries = {Query::BaseAllocation, Query::AllocationDepth, Query::Content};
+  else
+    s.queries = {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content};
   if (cfg.chain_operations) {
     std::vector<GeneratedLayer> layers;
     for (const LayerInfo& l : info) layers.push_back({l.name, l.format, l.size});

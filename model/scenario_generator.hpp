@@ -38,6 +38,9 @@ struct GeneratorConfig {
   unsigned max_ops_per_layer = 4;
   u64 max_image_size = 4 * 1024 * 1024;
   bool filters = true;           // filters on top of the export
+  bool filters_between = true;   // a filter between an overlay and its backing (node names)
+  bool file_filters = true;      // filters over an image's file node
+  bool copy_on_read = true;      // copy-on-read on top of, or between, layers
   bool unaligned_raw = true;     // raw files of sizes that are not a multiple of 512
   bool compressed_writes = true;
   bool extended_l2 = true;

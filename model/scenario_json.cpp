@@ -110,14 +110,38 @@ OpKind op_value(const std::string& name, const std::string& path) {
   fail(path, "unknown operation '" + name + "' (expected write, write-zeroes, discard, write-compressed)");
 }
 
+// Filters over an image's file node: [{"filter": "blkdebug", "align": 4096}, {"filter": "throttle"}].
+std::vector<ProtocolFilter> file_filters_from_json(const json& j, const std::string& path) {
+  if (!j.is_array()) fail(path, "expected an array of filters");
+  std::vector<ProtocolFilter> out;
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    std::string p = path + "[" + std::to_string(i) + "]";
+    if (!j[i].is_object()) fail(p, "expected an object");
+    only_keys(j[i], p, {"filter", "align"});
+    ProtocolFilter f;
+    f.kind = filter_value(string_field(j[i], p, "filter"), p + ".filter");
+    if (f.kind != NodeKind::Blkdebug && f.kind != NodeKind::Throttle && f.kind != NodeKind::Preallocate)
+      fail(p + ".filter", "over a file node only blkdebug, throttle and preallocate are modelled");
+    if (f.kind == NodeKind::Blkdebug) {
+      f.align = size_field(j[i], p, "align");
+      if (f.align == 0 || (f.align & (f.align - 1))) fail(p + ".align", "must be a power of two");
+    } else if (j[i].contains("align")) {
+      fail(p + ".align", "only blkdebug has align");
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
 }  // namespace
 
 GraphSpec graph_from_json(const json& j, const std::string& path) {
   if (!j.is_object()) fail(path, "expected an object");
   GraphSpec g;
   if (j.contains("image")) {
-    only_keys(j, path, {"image", "backing"});
+    only_keys(j, path, {"image", "backing", "file_filters"});
     g.image = string_field(j, path, "image");
+    if (j.contains("file_filters")) g.file_filters = file_filters_from_json(j["file_filters"], path + ".file_filters");
     if (j.contains("backing")) {
       if (j["backing"].is_null()) {
         g.backing = GraphSpec::Backing::Null;
@@ -238,6 +262,11 @@ json to_json(const GraphSpec& g) {
   json j;
   if (g.image) {
     j["image"] = *g.image;
+    for (const ProtocolFilter& f : g.file_filters) {
+      json fj = {{"filter", to_string(f.kind)}};
+      if (f.kind == NodeKind::Blkdebug) fj["align"] = f.align;
+      j["file_filters"].push_back(fj);
+    }
     if (g.backing == GraphSpec::Backing::Null) j["backing"] = nullptr;
     if (g.backing == GraphSpec::Backing::Explicit && g.child) j["backing"] = to_json(*g.child);
     return j;

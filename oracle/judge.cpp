@@ -247,6 +247,12 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
     }
   }
   add(steps);
+  // The model says every query is answered: a server that aborts instead is a finding,
+  // whatever else could not be compared.
+  if (!observed.server_crash.empty()) {
+    add({make(FindingClass::ModelDivergence, {"read"}, "server-crashed", 0, 0, "answered",
+              observed.server_crash, "the server died during the session")});
+  }
   // Once a step went differently the model no longer describes the images: anything
   // compared after it would be a consequence, not a finding of its own.
   if (!steps.empty() || !observed.error.empty()) return v;

@@ -4,8 +4,10 @@
 #include <regex>
 
 #include "impl/scenario/qemu_graph.hpp"
+#include "impl/scenario/qsd_graph.hpp"
 #include "model/chain.hpp"
 #include "model/model_system.hpp"
+#include "model/filter_effects.hpp"
 #include "model/operations.hpp"
 #include "model/rounding.hpp"
 #include "oracle/judge.hpp"
@@ -305,6 +307,26 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         }
         m.servers.push_back(ex);
         if (!ex.valid) line.notes.push_back("not modelled: " + ex.why_not);
+      } else if (auto* d = std::get_if<impl::StorageDaemonRun>(&tc.command)) {
+        // One model export per --export: its node's graph from the --blockdev options.
+        std::vector<nlohmann::json> nodes;
+        for (const auto& b : d->blockdevs) nodes.push_back(nlohmann::json::parse(b));
+        for (const auto& e : d->exports) {
+          ModelReplay::Export ex;
+          try {
+            auto p = impl::graph_from_qemu_options(impl::nest_blockdevs(nodes, e.node));
+            if (p.graph) {
+              ex.graph = *p.graph;
+              ex.valid = true;
+            } else {
+              ex.why_not = p.why_not;
+            }
+          } catch (const std::invalid_argument& err) {
+            ex.why_not = err.what();
+          }
+          if (!ex.valid) line.notes.push_back("not modelled: export " + e.name + ": " + ex.why_not);
+          m.servers.push_back(ex);
+        }
       } else if (auto* info = std::get_if<impl::NbdInfo>(&tc.command)) {
         if (out && out->server >= 0 && static_cast<std::size_t>(out->server) < m.servers.size() && info->map) {
           const auto& ex = m.servers[static_cast<std::size_t>(out->server)];
@@ -332,6 +354,8 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
               Verdict v = judge(p, o, context_for(m.state, ex.graph, tc.line));
               for (auto& f : v.findings) line.findings.push_back(f);
             }
+            // The replay read the whole export back: through copy-on-read that allocates.
+            if (out->content && has_copy_on_read(graph)) read_export(m.state, graph);
           }
         }
       } else if (auto* op = std::get_if<impl::QemuImgChainOp>(&tc.command)) {

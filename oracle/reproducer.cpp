@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "impl/scenario/qemu_graph.hpp"
+#include "impl/scenario/qsd_graph.hpp"
 
 namespace chaincheck::oracle {
 
@@ -101,7 +102,19 @@ std::string scenario_to_transcript(const Scenario& s) {
   }
   if (img_map) out += "qemu-img map --output=json " + image_words(g, formats) + "\n";
   if (io_map) out += "qemu-io -r " + image_words(g, formats) + " -c map\n";
-  if (base || depth) {
+  if ((base || depth) && impl::needs_blockdev(g)) {
+    // Node names (a filter between layers or over a file node, copy-on-read): the graph
+    // on qemu-storage-daemon's command line, as QemuSystem builds it with blockdev-add.
+    impl::BlockdevPlan plan = impl::blockdev_plan(g, formats);
+    out += "qemu-storage-daemon";
+    for (const auto& o : plan.objects) out += " --object " + o["qom-type"].get<std::string>() + ",id=" + o["id"].get<std::string>();
+    for (const auto& b : impl::blockdev_arguments(plan)) out += " \\\n  --blockdev " + quote(b);
+    out += " \\\n  --nbd-server addr.type=unix,addr.path=qsd.sock \\\n  --export type=nbd,id=export,node-name=" + plan.root +
+           ",name=export,allocation-depth=on &\n";
+    // Reading the export back through copy-on-read allocates: the depth map first.
+    if (depth) out += "nbdinfo --map=qemu:allocation-depth 'nbd+unix:///export?socket=qsd.sock'\n";
+    if (base) out += "nbdinfo --map 'nbd+unix:///export?socket=qsd.sock'\n";
+  } else if (base || depth) {
     out += "qemu-nbd -r -t" + std::string(depth ? " -A" : "") + " " + image_words(g, formats) + " &\n";
     if (base) out += "nbdinfo --map nbd://localhost\n";
     if (depth) out += "nbdinfo --map=qemu:allocation-depth nbd://localhost\n";

@@ -12,6 +12,8 @@ using nlohmann::json;
 
 bool needs_throttle_group(const GraphSpec& g) {
   if (!g.image && g.filter == NodeKind::Throttle) return true;
+  for (const auto& f : g.file_filters)
+    if (f.kind == NodeKind::Throttle) return true;
   return g.child && needs_throttle_group(*g.child);
 }
 
@@ -19,7 +21,13 @@ json qemu_options(const GraphSpec& g, const ImageFormats& formats) {
   if (g.image) {
     auto it = formats.find(*g.image);
     if (it == formats.end()) throw std::invalid_argument("graph names unknown image '" + *g.image + "'");
-    json j = {{"driver", model::to_string(it->second)}, {"file", {{"driver", "file"}, {"filename", *g.image}}}};
+    json file = {{"driver", "file"}, {"filename", *g.image}};
+    for (auto f = g.file_filters.rbegin(); f != g.file_filters.rend(); ++f) {
+      if (f->kind == NodeKind::Blkdebug) file = {{"driver", "blkdebug"}, {"align", f->align}, {"image", file}};
+      else if (f->kind == NodeKind::Throttle) file = {{"driver", "throttle"}, {"throttle-group", "tg0"}, {"file", file}};
+      else file = {{"driver", model::to_string(f->kind)}, {"file", file}};
+    }
+    json j = {{"driver", model::to_string(it->second)}, {"file", file}};
     if (g.backing == GraphSpec::Backing::Null) j["backing"] = nullptr;
     if (g.backing == GraphSpec::Backing::Explicit && g.child) j["backing"] = qemu_options(*g.child, formats);
     return j;
@@ -126,6 +134,14 @@ GraphParse parse(const json& j) {
     return fail("driver '" + driver + "' is not modelled");
   }
   if (!child.graph) return child;
+  if (child.protocol) {
+    // A filter over a file node: still the protocol level, the format node above owns it.
+    if (f.filter != NodeKind::Blkdebug && f.filter != NodeKind::Throttle && f.filter != NodeKind::Preallocate)
+      return fail(driver + " over a file node is not modelled");
+    GraphSpec img = *child.graph;
+    img.file_filters.insert(img.file_filters.begin(), model::ProtocolFilter{f.filter, f.align});
+    return {img, "", true};
+  }
   f.child = std::make_shared<GraphSpec>(*child.graph);
   return {f, ""};
 }

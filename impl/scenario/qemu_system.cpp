@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <mutex>
+#include <thread>
 
 #include <libnbd.h>
 
@@ -18,6 +20,7 @@
 #include "impl/scenario/chain_steps_real.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
+#include "impl/scenario/qsd_export.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 
 namespace chaincheck::impl {
@@ -85,6 +88,9 @@ impl::CreateOptions create_options(const model::CreateOptions& o) {
 }
 
 std::string run_io(const GraphSpec& g, const GuestOp& op, const ImageFormats& formats, const Workspace& ws) {
+  // qemu-io cannot open a filter between layers from one json: filename: a writable
+  // qemu-storage-daemon export takes the operation over NBD instead.
+  if (has_filter_between_layers(g)) return run_io_over_nbd(g, op, formats, ws.path());
   QemuIoScript script(image_ref(g, formats));
   switch (op.kind) {
     case OpKind::Write: script.write(op.offset, op.length, op.pattern); break;
@@ -102,6 +108,13 @@ std::vector<model::MapEntry> to_model(const std::vector<impl::MapEntry>& in) {
   return out;
 }
 
+std::string last_line(const std::string& text) {
+  std::size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return text;
+  std::size_t start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
+}
+
 void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& formats, const Workspace& ws,
                  Observation& obs) {
   bool want_content = false;
@@ -112,25 +125,46 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
     if (q == Query::Content) want_content = true;
   }
   if (contexts.empty() && !want_content) return;
-  QemuNbdOptions opts;
-  opts.read_only = true;
-  opts.allocation_depth = true;
-  opts.working_dir = ws.path();
-  if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
-  QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
-                                : QemuNbdImage::json(qemu_options(g, formats));
-  QemuNbdServer server(image, opts);
+  // Filters between layers, over file nodes, or copy-on-read: qemu-storage-daemon builds
+  // the graph with node names (qsd_graph.hpp); anything else: one qemu-nbd.
+  std::optional<QsdExport> qsd;
+  std::optional<QemuNbdServer> server;
   NbdClient client;
+  if (needs_blockdev(g)) {
+    qsd.emplace(g, formats, ws.path());
+    client.set_export_name(qsd->export_name());
+  } else {
+    QemuNbdOptions opts;
+    opts.read_only = true;
+    opts.allocation_depth = true;
+    opts.working_dir = ws.path();
+    if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
+    QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
+                                  : QemuNbdImage::json(qemu_options(g, formats));
+    server.emplace(image, opts);
+  }
   for (const auto& c : contexts) client.request_meta_context(c);
   client.set_request_block_size(s.export_spec->request_block_size);
   // Reading everything back may need a request shorter than the advertised minimum (an
   // export smaller than blkdebug's align): let the server see it, QEMU serves it.
   client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
-  client.connect_unix(server.socket());
-  NbdObservation nbd = observe_block_status(client);
-  if (want_content) obs.content = read_runs(client, nbd.export_size);
+  client.connect_unix(qsd ? qsd->socket() : server->socket());
+  NbdObservation nbd;
+  try {
+    nbd = observe_block_status(client);
+    if (want_content) obs.content = read_runs(client, nbd.export_size);
+  } catch (const std::exception&) {
+    // A server that died mid-session (QEMU asserts) is evidence: keep its last words.
+    auto alive = [&] { return qsd ? qsd->daemon().running() : server->running(); };
+    // An aborting process may still be writing its core: give it a moment to be gone.
+    for (int i = 0; i < 20 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    bool died = !alive();
+    if (died) obs.server_crash = last_line(qsd ? qsd->daemon().log_tail() : server->log_tail());
+    throw;
+  }
   client.disconnect();
-  server.stop();
+  if (qsd) qsd->stop();
+  if (server) server->stop();
   obs.nbd = std::move(nbd);
 }
 

@@ -18,6 +18,8 @@ std::string supported_grammar() {
          "  qemu-io [-r] [--object OBJ] [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
          "      CMD: write|w [-P PAT] [-z [-u]] [-c] OFF LEN; discard|d OFF LEN; read|r [-P PAT] OFF LEN; map; alloc OFF [LEN]\n"
          "  qemu-nbd [-r] [-t] [-A] [-s] [-B NAME] [-k SOCKET] [-x NAME] [-f FMT | --image-opts] [--discard=MODE] FILE|json:{...} [&]\n"
+         "  qemu-storage-daemon [--object OBJ]... --blockdev JSON|K=V,... ... --nbd-server addr.type=unix,addr.path=SOCKET\n"
+         "      --export type=nbd,id=ID,node-name=NODE[,name=NAME][,writable=on|off][,allocation-depth=on|off]... [&]\n"
          "  nbdinfo [--map[=CONTEXT]] [--json] nbd://localhost[/NAME] | nbd+unix:///[NAME]?socket=PATH\n"
          "  truncate -s SIZE FILE\n"
          "  SIZE: 65536, 64k, 1M, $((4*64*1024))";
@@ -256,9 +258,102 @@ IoCommand parse_io_command(const std::string& text, int line) {
   return c;
 }
 
+// QEMU's key=value syntax (keyval.c): ',,' is a literal comma, dotted keys nest.
+std::vector<std::pair<std::string, std::string>> keyval_pairs(const std::string& text, int line, const std::string& what) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string cur;
+  std::vector<std::string> parts;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      cur += ',';
+      ++i;
+    } else if (text[i] == ',') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += text[i];
+    }
+  }
+  parts.push_back(cur);
+  for (const auto& p : parts) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0) bad(line, what + ": '" + p + "' is not key=value");
+    out.emplace_back(p.substr(0, eq), p.substr(eq + 1));
+  }
+  return out;
+}
+
+std::string blockdev_json(const std::string& text, int line) {
+  if (!text.empty() && text[0] == '{') {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) bad(line, "--blockdev: invalid JSON");
+    return j.dump();
+  }
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : keyval_pairs(text, line, "--blockdev")) {
+    nlohmann::json* at = &j;
+    std::size_t from = 0;
+    for (auto dot = k.find('.'); dot != std::string::npos; dot = k.find('.', from)) {
+      at = &(*at)[k.substr(from, dot - from)];
+      if (!at->is_object() && !at->is_null()) bad(line, "--blockdev: '" + k + "' conflicts with another key");
+      from = dot + 1;
+    }
+    std::string leaf = k.substr(from);
+    if (at->contains(leaf)) bad(line, "--blockdev: '" + k + "' given twice or conflicts with another key");
+    // BlockdevRefOrNull: an empty backing means none.
+    if (leaf == "backing" && v.empty()) (*at)[leaf] = nullptr;
+    else (*at)[leaf] = v;
+  }
+  return j.dump();
+}
+
+bool on_off(const std::string& v, int line, const std::string& key) {
+  if (v == "on" || v == "true" || v == "yes") return true;
+  if (v == "off" || v == "false" || v == "no") return false;
+  bad(line, "--export: " + key + " must be on or off, not '" + v + "'");
+}
+
+Command parse_storage_daemon(const std::vector<std::string>& argv, bool background, int line) {
+  Opts o = parse_opts(argv, 1, {"--blockdev", "--object", "--nbd-server", "--export"}, {}, line, "qemu-storage-daemon");
+  if (!o.positional.empty()) bad(line, "qemu-storage-daemon: unexpected argument '" + o.positional[0] + "'");
+  StorageDaemonRun d;
+  d.background = background;
+  for (const auto& b : o.values["--blockdev"]) {
+    d.blockdevs.push_back(blockdev_json(b, line));
+    d.blockdev_args.push_back(b);
+  }
+  d.objects = o.values["--object"];
+  if (o.values["--nbd-server"].size() != 1) bad(line, "qemu-storage-daemon needs exactly one --nbd-server");
+  for (const auto& [k, v] : keyval_pairs(o.values["--nbd-server"][0], line, "--nbd-server")) {
+    if (k == "addr.type" && v != "unix") bad(line, "--nbd-server: only addr.type=unix (never TCP)");
+    else if (k == "addr.path") d.socket = v;
+    else if (k != "addr.type") bad(line, "--nbd-server: option '" + k + "' is not supported");
+  }
+  if (d.socket.empty()) bad(line, "--nbd-server needs addr.type=unix,addr.path=SOCKET");
+  for (const auto& e : o.values["--export"]) {
+    StorageDaemonRun::Export x;
+    for (const auto& [k, v] : keyval_pairs(e, line, "--export")) {
+      if (k == "type") {
+        if (v != "nbd") bad(line, "--export: only type=nbd");
+      } else if (k == "id") x.id = v;
+      else if (k == "node-name") x.node = v;
+      else if (k == "name") x.name = v;
+      else if (k == "writable") x.writable = on_off(v, line, k);
+      else if (k == "allocation-depth") x.allocation_depth = on_off(v, line, k);
+      else bad(line, "--export: option '" + k + "' is not supported");
+    }
+    if (x.id.empty() || x.node.empty()) bad(line, "--export needs id= and node-name=");
+    if (x.name.empty()) x.name = x.node;  // block-export-add: the name defaults to the node name
+    d.exports.push_back(x);
+  }
+  if (d.exports.empty()) bad(line, "qemu-storage-daemon needs at least one --export");
+  return d;
+}
+
 Command parse_command(const std::vector<std::string>& argv, bool background, int line) {
   const std::string& prog = argv[0];
-  if (background && prog != "qemu-nbd") bad(line, "only qemu-nbd may run in the background ('&')");
+  if (background && prog != "qemu-nbd" && prog != "qemu-storage-daemon")
+    bad(line, "only qemu-nbd and qemu-storage-daemon may run in the background ('&')");
   if (prog == "qemu-img") {
     if (argv.size() < 2) bad(line, "qemu-img needs a subcommand");
     const std::string& sub = argv[1];
@@ -332,6 +427,7 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
     n.background = background;
     return n;
   }
+  if (prog == "qemu-storage-daemon") return parse_storage_daemon(argv, background, line);
   if (prog == "nbdinfo" || prog == "./nbdinfo") {
     NbdInfo i;
     for (std::size_t k = 1; k < argv.size(); ++k) {

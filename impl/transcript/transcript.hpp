@@ -76,8 +76,24 @@ struct Truncate {
   std::uint64_t size = 0;
 };
 
+// qemu-storage-daemon with its whole graph and exports on the command line (no QMP):
+// --blockdev per node (JSON or key=value, kept as JSON text), --object, one
+// --nbd-server addr.type=unix,addr.path=PATH, --export type=nbd,... per export.
+struct StorageDaemonRun {
+  std::vector<std::string> blockdevs;  // each node's options as JSON text (for the model)
+  std::vector<std::string> blockdev_args;  // as written (key=value keeps QEMU's own typing)
+  std::vector<std::string> objects;    // --object
+  std::string socket;                  // addr.path as written (rewritten into the workspace)
+  struct Export {
+    std::string id, node, name;
+    bool writable = false, allocation_depth = false;
+  };
+  std::vector<Export> exports;
+  bool background = false;
+};
+
 using Command = std::variant<QemuImgCreate, QemuImgMap, QemuImgOther, QemuIo, QemuNbd, NbdInfo, Truncate,
-                             QemuImgChainOp>;
+                             QemuImgChainOp, StorageDaemonRun>;
 
 struct TranscriptCommand {
   int line = 0;                          // first line of the command in the file

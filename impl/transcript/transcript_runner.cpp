@@ -11,6 +11,7 @@
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
+#include "impl/servers/socket_server.hpp"
 
 namespace chaincheck::impl {
 
@@ -69,9 +70,39 @@ QemuIoCommand io_command(const IoCommand& c) {
 
 struct Server {
   std::unique_ptr<QemuNbdServer> server;
+  std::shared_ptr<BackgroundProcess> daemon;  // qemu-storage-daemon (one per export it serves)
+  std::filesystem::path socket;               // where it really listens
   std::optional<std::string> socket_as_written;
   std::string export_name;
 };
+
+// qemu-storage-daemon as written, but listening inside the workspace; started in the
+// background and awaited by an NBD greeting on its socket (no QMP: no start-up race).
+std::vector<Server> start_storage_daemon(const StorageDaemonRun& d, const Workspace& ws, std::size_t index) {
+  std::filesystem::path socket = ws.file("qsd-" + std::to_string(index) + ".sock");
+  std::vector<std::string> argv = {"qemu-storage-daemon"};
+  for (const auto& o : d.objects) argv.insert(argv.end(), {"--object", o});
+  for (const auto& b : d.blockdev_args) argv.insert(argv.end(), {"--blockdev", b});
+  argv.insert(argv.end(), {"--nbd-server", "addr.type=unix,addr.path=" + socket.string()});
+  for (const auto& e : d.exports) {
+    argv.insert(argv.end(), {"--export", "type=nbd,id=" + e.id + ",node-name=" + e.node + ",name=" + e.name +
+                                             ",writable=" + (e.writable ? "on" : "off") +
+                                             ",allocation-depth=" + (e.allocation_depth ? "on" : "off")});
+  }
+  auto proc = std::make_shared<BackgroundProcess>(start_nbd_server(
+      argv, "qemu-storage-daemon", socket, ws.file("qsd-" + std::to_string(index) + ".log"), ws.path(),
+      std::chrono::seconds(10)));
+  std::vector<Server> out;
+  for (const auto& e : d.exports) {
+    Server s;
+    s.daemon = proc;
+    s.socket = socket;
+    s.socket_as_written = d.socket;
+    s.export_name = e.name;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
 
 // nbd://localhost[:port][/name] or nbd+unix:///name?socket=PATH -> a started server.
 int find_server(const std::vector<Server>& servers, const std::string& uri, int line) {
@@ -94,10 +125,11 @@ int find_server(const std::vector<Server>& servers, const std::string& uri, int 
   for (int i = static_cast<int>(servers.size()) - 1; i >= 0; --i) {
     const Server& s = servers[static_cast<std::size_t>(i)];
     if (!socket.empty()) {
-      if (s.socket_as_written && (*s.socket_as_written == socket ||
-                                  std::filesystem::path(*s.socket_as_written).filename() ==
-                                      std::filesystem::path(socket).filename()))
-        return i;
+      bool same_socket = s.socket_as_written && (*s.socket_as_written == socket ||
+                                                 std::filesystem::path(*s.socket_as_written).filename() ==
+                                                     std::filesystem::path(socket).filename());
+      // A daemon serves several exports on one socket: the name picks one.
+      if (same_socket && (name.empty() || s.export_name.empty() || s.export_name == name)) return i;
       continue;
     }
     if (s.export_name == name || name.empty()) return i;
@@ -189,6 +221,7 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         else image = QemuNbdImage::image_opts(n->image.text);
         Server s;
         s.server = std::make_unique<QemuNbdServer>(image, o);
+        s.socket = s.server->socket();
         s.socket_as_written = n->socket;
         s.export_name = o.export_name;
         out.output.push_back("(serving on a private unix socket)");
@@ -202,22 +235,26 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         if (!s.export_name.empty()) client.set_export_name(s.export_name);
         client.request_meta_context(context);
         client.set_strict_mode(client.strict_mode() & ~static_cast<uint32_t>(LIBNBD_STRICT_ALIGN));
-        client.connect_unix(s.server->socket());
+        client.connect_unix(s.socket);
         if (i->map && !client.can_meta_context(context)) {
           out.error = "the server does not offer the metadata context " + context;
         } else if (i->map) {
           out.nbd = observe_block_status(client);
-          out.content = read_runs(client, out.nbd->export_size);
-          // The real nbdinfo's text, for the annotated output.
+          // The real nbdinfo's text, for the annotated output: before the read-back, which
+          // through copy-on-read changes what the export says.
           RunResult r = run_program({"nbdinfo", "--map=" + context,
-                                     "nbd+unix:///" + s.export_name + "?socket=" + s.server->socket().string()});
+                                     "nbd+unix:///" + s.export_name + "?socket=" + s.socket.string()});
           out.output = lines_of(r.out);
           if (!r.ok()) out.error = r.describe();
+          out.content = read_runs(client, out.nbd->export_size);
         } else {
-          RunResult r = run_program({"nbdinfo", "nbd+unix:///" + s.export_name + "?socket=" + s.server->socket().string()});
+          RunResult r = run_program({"nbdinfo", "nbd+unix:///" + s.export_name + "?socket=" + s.socket.string()});
           out.output = lines_of(r.out);
         }
         client.disconnect();
+      } else if (auto* d = std::get_if<StorageDaemonRun>(&tc.command)) {
+        for (Server& s : start_storage_daemon(*d, ws, servers.size())) servers.push_back(std::move(s));
+        out.output.push_back("(serving on a private unix socket)");
       } else if (auto* t = std::get_if<Truncate>(&tc.command)) {
         run_checked({"truncate", "-s", std::to_string(t->size), t->file}, RunOptions::in(ws.path()));
         formats.emplace(t->file, "raw");
@@ -230,6 +267,8 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
       // Later lines depend on a server: one that fails to start ends the replay, naming it.
       if (std::holds_alternative<QemuNbd>(tc.command))
         throw TranscriptError(tc.line, std::string("qemu-nbd did not start: ") + e.what());
+      if (std::holds_alternative<StorageDaemonRun>(tc.command))
+        throw TranscriptError(tc.line, std::string("qemu-storage-daemon did not start: ") + e.what());
       out.error = e.what();
     }
     run.outcomes.push_back(std::move(out));

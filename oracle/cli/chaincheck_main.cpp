@@ -154,7 +154,7 @@ int cmd_run(const std::string& path, const std::string& system, const std::strin
   registry.classify(r.verdict.findings);
   if (!r.observed.error.empty()) {
     std::cerr << "chaincheck run: " << r.observed.error << "\n";
-    return 2;
+    if (r.observed.server_crash.empty()) return 2;  // a crashed server is a finding, below
   }
   bool any_new = false;
   nlohmann::json out = {{"findings", nlohmann::json::array()}, {"versions", r.observed.versions}};
