@@ -1,5 +1,7 @@
 #include "model/operations.hpp"
 
+#include "model/bitmaps.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -430,9 +432,15 @@ std::optional<OpError> apply_format(ModelState& s, const Graph& g, int node, con
       break;
     case OpKind::Discard:
       if (open.unmap) qcow2_discard(t, op.offset, op.length, align);
+      // bdrv_co_pdiscard returns before its tracked request without BDRV_O_UNMAP: no mark.
+      if (!open.unmap) return std::nullopt;
       break;
-    case OpKind::WriteCompressed: return qcow2_write_compressed(t, op.offset, op.length, op.pattern);
+    case OpKind::WriteCompressed:
+      if (auto err = qcow2_write_compressed(t, op.offset, op.length, op.pattern)) return err;
+      break;
   }
+  // bdrv_co_write_req_finish: writes, zero writes and discards mark the node's bitmaps.
+  mark_dirty(img.qcow2(), op.offset, op.length);
   return std::nullopt;
 }
 

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "model/bitmaps.hpp"
 #include "model/graph.hpp"
 #include "model/operations.hpp"
 
@@ -44,7 +45,10 @@ struct TruncateStep { std::string name; u64 size = 0; };
 // Guest operations through qemu-io on a graph (BDRV_O_UNMAP set, as qemu-io does).
 struct IoStep { GraphSpec graph; GuestOp op; };
 
-using Step = std::variant<CreateStep, TruncateStep, IoStep>;
+// qemu-img bitmap on one image (model/bitmaps.hpp).
+struct BitmapStep { BitmapCommand command; };
+
+using Step = std::variant<CreateStep, TruncateStep, IoStep, BitmapStep>;
 std::string describe(const Step& step);
 
 enum class Query {
@@ -53,6 +57,7 @@ enum class Query {
   BaseAllocation,  // NBD base:allocation
   AllocationDepth, // NBD qemu:allocation-depth
   Content,         // every guest byte read back over NBD
+  DirtyBitmaps,    // NBD qemu:dirty-bitmap:NAME for each of ExportSpec::bitmaps
 };
 const char* to_string(Query q);
 std::optional<Query> query_from_string(const std::string& s);
@@ -60,6 +65,7 @@ std::optional<Query> query_from_string(const std::string& s);
 struct ExportSpec {
   GraphSpec graph;
   bool request_block_size = true;  // the client asks for block sizes (libnbd default)
+  std::vector<std::string> bitmaps;  // exported (qemu-nbd -B NAME each), queried by DirtyBitmaps
 };
 
 struct Scenario {

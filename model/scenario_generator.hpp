@@ -43,6 +43,7 @@ struct GeneratorConfig {
   bool extended_l2 = true;
   bool preallocation = true;
   bool v2 = true;
+  bool bitmaps = true;  // sometimes: qemu-img bitmap steps on the top qcow2 layer, exported
 };
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg = {});
