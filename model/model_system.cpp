@@ -84,7 +84,7 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
     nbd.contexts.push_back(dirty_bitmap_context(name));
     if (nbd.export_size == 0) continue;
     nbd.replies.push_back({dirty_bitmap_context(name), 0, nbd.export_size,
-                           dirty_bitmap_extents(*b, 0, nbd.export_size)});
+                           dirty_bitmap_extents(*b, 0, nbd.export_size, min_block)});
   }
   return nbd;
 }

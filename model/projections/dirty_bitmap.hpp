@@ -15,7 +15,11 @@ std::string dirty_bitmap_context(const std::string& bitmap_name);
 // nbd/server.c bitmap_to_extents: the dirty areas of [offset, offset+length) at the
 // bitmap's granularity (bit 0 NBD_STATE_DIRTY), clean runs between them, neighbours with
 // equal values merged (nbd_extent_array_add), clipped to the range and the bitmap's size.
-// No sticky rounding to the minimum block size: QEMU applies none to bitmaps.
-std::vector<NbdExtent> dirty_bitmap_extents(const DirtyBitmap& b, u64 offset, u64 length);
+// With min_block > 1 (offset and length multiples of it, or length reaching the export's
+// end) the intended answer obeys the NBD spec's "descriptor lengths MUST be an integer
+// multiple of any advertised minimum block size": a block is dirty when any of its bytes
+// is (dirty is sticky, the safe answer for incremental backup). QEMU 7.2 does not round
+// bitmaps at all (bitmap_to_extents): the oracle reports that as nbd-spec (KF-001's rule).
+std::vector<NbdExtent> dirty_bitmap_extents(const DirtyBitmap& b, u64 offset, u64 length, u64 min_block = 1);
 
 }  // namespace chaincheck::model

@@ -190,3 +190,27 @@ TEST(BitmapScenario, PredictionCarriesOneContextPerExportedBitmap) {
 
 }  // namespace
 }  // namespace chaincheck::model::testing
+
+namespace chaincheck::model::testing {
+namespace {
+
+TEST(DirtyBitmapRounding, ABlockWithAnyDirtyByteIsDirtyUnderALargerMinimumBlock) {
+  DirtyBitmap b{"b", 512, true, ExtentMap<bool>(64 * KiB, false)};
+  b.dirty.assign(5 * 512, 512, true);     // inside block 0..4k
+  b.dirty.assign(16 * KiB, 8 * KiB, true);  // whole blocks 16k..24k
+  EXPECT_EQ(dirty_bitmap_extents(b, 0, 64 * KiB, 4 * KiB),
+            (std::vector<NbdExtent>{{0, 4 * KiB, kNbdDirty}, {4 * KiB, 12 * KiB, 0}, {16 * KiB, 8 * KiB, kNbdDirty},
+                                    {24 * KiB, 40 * KiB, 0}}));
+  // Without a minimum block the granules come through as they are.
+  EXPECT_EQ(dirty_bitmap_extents(b, 0, 8 * KiB).at(1), (NbdExtent{2560, 512, kNbdDirty}));
+}
+
+TEST(DirtyBitmapRounding, TheExportsShortTailBlockKeepsItsLength) {
+  DirtyBitmap b{"b", 512, true, ExtentMap<bool>(9 * KiB, false)};
+  b.dirty.assign(8 * KiB + 512, 512, true);
+  EXPECT_EQ(dirty_bitmap_extents(b, 0, 9 * KiB, 4 * KiB),
+            (std::vector<NbdExtent>{{0, 8 * KiB, 0}, {8 * KiB, 1 * KiB, kNbdDirty}}));
+}
+
+}  // namespace
+}  // namespace chaincheck::model::testing
