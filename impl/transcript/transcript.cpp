@@ -11,6 +11,7 @@ std::string supported_grammar() {
   return "supported commands (one per line, optional '$ ' prompts, '\\' continuations, '#' comments):\n"
          "  qemu-img create [-q] [-f FMT] [-b BACKING] [-F FMT] [-o K=V,...] FILE [SIZE]\n"
          "  qemu-img map [--output=json|human] [-f FMT | --image-opts] [--start-offset N] [--max-length N] FILE|json:{...}\n"
+         "  qemu-img bitmap [--add|--remove|--clear|--enable|--disable|--merge SRC]... [-g G] [-b SRCFILE [-F FMT]] [-f FMT] FILE NAME\n"
          "  qemu-img info|commit|rebase|convert|compare ...   (run, not modelled)\n"
          "  qemu-io [-r] [--object OBJ] [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
          "      CMD: write|w [-P PAT] [-z [-u]] [-c] OFF LEN; discard|d OFF LEN; read|r [-P PAT] OFF LEN; map; alloc OFF [LEN]\n"
@@ -253,6 +254,48 @@ IoCommand parse_io_command(const std::string& text, int line) {
   return c;
 }
 
+// qemu-img bitmap keeps its actions in command-line order (img_bitmap's action list), so
+// it is read here option by option rather than with parse_opts.
+QemuImgBitmap parse_img_bitmap(const std::vector<std::string>& argv, int line) {
+  QemuImgBitmap b;
+  std::vector<std::string> positional;
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    std::string a = argv[i], value;
+    bool inline_value = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      inline_value = true;
+    }
+    auto take = [&]() -> std::string {
+      if (inline_value) return value;
+      if (i + 1 >= argv.size()) bad(line, "qemu-img bitmap: option " + a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--add" || a == "--remove" || a == "--clear" || a == "--enable" || a == "--disable") {
+      b.actions.push_back({a.substr(2), ""});
+    } else if (a == "--merge") {
+      b.actions.push_back({"merge", take()});
+    } else if (a == "-g" || a == "--granularity") {
+      b.granularity = size_arg(take(), line, "granularity");
+    } else if (a == "-b" || a == "--source-file") {
+      b.source_file = take();
+    } else if (a == "-F" || a == "--source-format") {
+      b.source_format = take();
+    } else if (a == "-f") {
+      b.format = take();
+    } else if (a.size() > 1 && a[0] == '-') {
+      bad(line, "qemu-img bitmap: option '" + a + "' is not supported\n" + supported_grammar());
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 2) bad(line, "qemu-img bitmap needs an image and a bitmap name");
+  b.file = positional[0];
+  b.bitmap = positional[1];
+  return b;
+}
+
 Command parse_command(const std::vector<std::string>& argv, bool background, int line) {
   const std::string& prog = argv[0];
   if (background && prog != "qemu-nbd") bad(line, "only qemu-nbd may run in the background ('&')");
@@ -289,6 +332,7 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
       if (auto s = o.get("--max-length")) m.max_length = size_arg(*s, line, "max length");
       return m;
     }
+    if (sub == "bitmap") return parse_img_bitmap(argv, line);
     if (sub == "info" || sub == "commit" || sub == "rebase" || sub == "convert" || sub == "compare") return QemuImgOther{sub};
     bad(line, "qemu-img " + sub + " is not supported\n" + supported_grammar());
   }
