@@ -436,7 +436,13 @@ std::optional<OpError> apply_format(ModelState& s, const Graph& g, int node, con
       if (!open.unmap) return std::nullopt;
       break;
     case OpKind::WriteCompressed:
-      if (auto err = qcow2_write_compressed(t, op.offset, op.length, op.pattern)) return err;
+      if (auto err = qcow2_write_compressed(t, op.offset, op.length, op.pattern)) {
+        // The driver refused (unaligned, cluster allocated) after the tracked request
+        // began: bdrv_aligned_pwritev still calls bdrv_co_write_req_finish, which marks
+        // the range whatever ret is (a failed write may have changed data).
+        mark_dirty(img.qcow2(), op.offset, op.length);
+        return err;
+      }
       break;
   }
   // bdrv_co_write_req_finish: writes, zero writes and discards mark the node's bitmaps.

@@ -214,3 +214,25 @@ TEST(DirtyBitmapRounding, TheExportsShortTailBlockKeepsItsLength) {
 
 }  // namespace
 }  // namespace chaincheck::model::testing
+
+namespace chaincheck::model::testing {
+namespace {
+
+TEST_F(ModelTest, ACompressedWriteTheDriverRefusesStillMarksItsRange) {
+  // Found by the campaign (seed 7): qcow2 refuses write -c over an allocated cluster with
+  // EIO, yet bdrv_co_write_req_finish has marked the request's range.
+  qcow2("t.qcow2", 1 * MiB, {}, ImageFormat::Qcow2, 16);
+  ok(apply_bitmap_command(s, BitmapCommand{"t.qcow2", "b", {{BitmapAction::Kind::Add, ""}}, 65536, {}}));
+  write("t.qcow2", 0, 4096, 1);
+  ok(apply_bitmap_command(s, BitmapCommand{"t.qcow2", "b", {{BitmapAction::Kind::Clear, ""}}, {}, {}}));
+  EXPECT_TRUE(apply(s, open_image(s, "t.qcow2"), {OpKind::WriteCompressed, 0, 65536, 2, false}).has_value());
+  // An unaligned compressed write is refused by the driver too, and marks as well.
+  EXPECT_TRUE(apply(s, open_image(s, "t.qcow2"), {OpKind::WriteCompressed, 128 * KiB + 512, 4096, 2, false}).has_value());
+  const DirtyBitmap& b = s.image(s.find("t.qcow2")).qcow2().bitmaps.at(0);
+  EXPECT_EQ(dirty_bitmap_extents(b, 0, 1 * MiB),
+            (std::vector<NbdExtent>{{0, 64 * KiB, kNbdDirty}, {64 * KiB, 64 * KiB, 0}, {128 * KiB, 64 * KiB, kNbdDirty},
+                                    {192 * KiB, 832 * KiB, 0}}));
+}
+
+}  // namespace
+}  // namespace chaincheck::model::testing
