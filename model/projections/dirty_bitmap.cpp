@@ -1,5 +1,7 @@
 #include "model/projections/dirty_bitmap.hpp"
 
+#include <stdexcept>
+
 namespace chaincheck::model {
 
 std::string dirty_bitmap_context(const std::string& bitmap_name) { return kDirtyBitmapPrefix + bitmap_name; }
@@ -43,6 +45,23 @@ std::vector<NbdExtent> dirty_bitmap_extents(const DirtyBitmap& b, u64 offset, u6
     for (std::size_t k = i; k < exact.size() && exact[k].start < be; ++k) v |= exact[k].value;
     out.push_back({blk, be - blk, v});
     blk = be;
+  }
+  return merge_equal(std::move(out));
+}
+
+std::vector<NbdExtent> joint_with_bitmaps(const std::vector<NbdExtent>& base_allocation,
+                                          const std::vector<NbdExtent>& allocation_depth,
+                                          const std::vector<std::vector<NbdExtent>>& bitmaps) {
+  if (bitmaps.size() > kMaxJointBitmaps)
+    throw std::invalid_argument("at most " + std::to_string(kMaxJointBitmaps) + " bitmaps fit in one 32-bit flag word");
+  std::vector<std::vector<NbdExtent>> contexts = {joint_from_contexts(base_allocation, allocation_depth)};
+  contexts.insert(contexts.end(), bitmaps.begin(), bitmaps.end());
+  std::vector<NbdExtent> out;
+  for (const MergedExtent& m : merge_contexts(contexts)) {
+    std::uint32_t v = m.values[0];
+    for (std::size_t i = 0; i < bitmaps.size(); ++i)
+      if (m.values[i + 1] & kNbdDirty) v |= std::uint32_t{1} << (4 + i);
+    out.push_back({m.start, m.length, v});
   }
   return merge_equal(std::move(out));
 }

@@ -22,4 +22,14 @@ std::string dirty_bitmap_context(const std::string& bitmap_name);
 // bitmaps at all (bitmap_to_extents): the oracle reports that as nbd-spec (KF-001's rule).
 std::vector<NbdExtent> dirty_bitmap_extents(const DirtyBitmap& b, u64 offset, u64 length, u64 min_block = 1);
 
+// The "mega" view seed 000 left to clients: base:allocation + qemu:allocation-depth + up to
+// 28 bitmaps correlated client-side into one extent list. Bits 0-3 as the joint view
+// (HOLE, ZERO, LOCAL, BACKING: joint_from_contexts), bit 4+i = bitmap i dirty, in the order
+// given (the order "qemu:mega:bitmap1:bitmap2:..." would have fixed). Covers the range all
+// contexts describe. Throws std::invalid_argument for more than 28 bitmaps.
+inline constexpr std::size_t kMaxJointBitmaps = 28;
+std::vector<NbdExtent> joint_with_bitmaps(const std::vector<NbdExtent>& base_allocation,
+                                          const std::vector<NbdExtent>& allocation_depth,
+                                          const std::vector<std::vector<NbdExtent>>& bitmaps);
+
 }  // namespace chaincheck::model

@@ -150,3 +150,40 @@ RC_GTEST_PROP(BitmapProperties, MergedContextsSplitBackAndCarryEachContextsValue
 
 }  // namespace
 }  // namespace chaincheck::model::testing
+
+namespace chaincheck::model::testing {
+namespace {
+
+RC_GTEST_PROP(BitmapProperties, TheJointViewWithBitmapsCarriesEveryContextsBits, ()) {
+  BitmapWorld w = generate_world();
+  auto base = nbd_extents(w.state, w.graph, NbdContext::BaseAllocation, 0, w.length);
+  auto depth = nbd_extents(w.state, w.graph, NbdContext::AllocationDepth, 0, w.length);
+  std::vector<std::vector<NbdExtent>> maps;
+  for (std::size_t i = 0; i < w.names.size(); ++i) maps.push_back(dirty_bitmap_extents(bitmap(w, i), 0, w.length));
+  auto joint = joint_with_bitmaps(base, depth, maps);
+  auto plain = nbd_extents(w.state, w.graph, NbdContext::JointAllocation, 0, w.length);
+  u64 pos = 0;
+  for (const NbdExtent& e : joint) {
+    RC_ASSERT(e.start == pos);
+    for (u64 off : {e.start, e.end() - 1}) {
+      RC_ASSERT((e.value & 0xfu) == value_at(plain, off));
+      for (std::size_t i = 0; i < maps.size(); ++i)
+        RC_ASSERT(((e.value >> (4 + i)) & 1u) == value_at(maps[i], off));
+    }
+    pos = e.end();
+  }
+  RC_ASSERT(pos == w.length);
+}
+
+TEST(JointWithBitmaps, MoreBitmapsThanFlagBitsAreRefused) {
+  std::vector<NbdExtent> one = {{0, 512, 0}};
+  std::vector<std::vector<NbdExtent>> maps(kMaxJointBitmaps + 1, one);
+  EXPECT_THROW(joint_with_bitmaps(one, {{0, 512, 1}}, maps), std::invalid_argument);
+  maps.pop_back();
+  maps.back() = {{0, 512, kNbdDirty}};
+  EXPECT_EQ(joint_with_bitmaps(one, {{0, 512, 1}}, maps),
+            (std::vector<NbdExtent>{{0, 512, kJointLocal | (std::uint32_t{1} << 31)}}));
+}
+
+}  // namespace
+}  // namespace chaincheck::model::testing
