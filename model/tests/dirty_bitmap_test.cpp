@@ -236,3 +236,25 @@ TEST_F(ModelTest, ACompressedWriteTheDriverRefusesStillMarksItsRange) {
 
 }  // namespace
 }  // namespace chaincheck::model::testing
+
+namespace chaincheck::model::testing {
+namespace {
+
+TEST_F(ModelTest, AnUnalignedWriteThroughBlkdebugMarksThePaddedBlocks) {
+  qcow2("t.qcow2", 1 * MiB, {}, ImageFormat::Qcow2, 12);
+  ok(apply_bitmap_command(s, BitmapCommand{"t.qcow2", "fine", {{BitmapAction::Kind::Add, ""}}, 512, {}}));
+  Graph g = open_image(s, "t.qcow2");
+  Node dbg{NodeKind::Blkdebug};
+  dbg.align = 4096;
+  g.push_filter(dbg);
+  ok(apply(s, g, {OpKind::Write, 5000, 100, 1, false}));
+  const DirtyBitmap& b = s.image(s.find("t.qcow2")).qcow2().bitmaps.at(0);
+  EXPECT_EQ(dirty_bitmap_extents(b, 0, 16 * KiB),
+            (std::vector<NbdExtent>{{0, 4 * KiB, 0}, {4 * KiB, 4 * KiB, kNbdDirty}, {8 * KiB, 8 * KiB, 0}}));
+  // The padding rewrote the block's old bytes: only the written ones changed.
+  auto bytes = content(s, g, g.root, 4096, 4096);
+  EXPECT_EQ(bytes, (std::vector<Extent<std::uint8_t>>{{4096, 904, 0}, {5000, 100, 1}, {5100, 3092, 0}}));
+}
+
+}  // namespace
+}  // namespace chaincheck::model::testing
