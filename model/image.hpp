@@ -5,7 +5,9 @@
 #include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
+#include "model/dirty_bitmap.hpp"
 #include "model/extent_map.hpp"
 
 namespace chaincheck::model {
@@ -63,6 +65,7 @@ struct Qcow2Image {
   u64 next_host_cluster = 0;         // nominal allocator: host offsets are not predicted exactly
   // qcow2_detect_metadata_preallocation: decided once, at the first status call of an open.
   bool metadata_preallocated = false;
+  std::vector<DirtyBitmap> bitmaps;  // persistent bitmaps, in creation order (model/bitmaps.hpp)
 
   u64 cluster_size() const { return u64{1} << cluster_bits; }
   u64 subcluster_size() const { return extended_l2 ? cluster_size() / 32 : cluster_size(); }

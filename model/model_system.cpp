@@ -2,7 +2,11 @@
 
 #include <stdexcept>
 
+#include <algorithm>
+
+#include "model/bitmaps.hpp"
 #include "model/filter_effects.hpp"
+#include "model/projections/dirty_bitmap.hpp"
 #include "model/rounding.hpp"
 
 namespace chaincheck::model {
@@ -27,6 +31,8 @@ std::string apply_step(ModelState& s, const Step& step) {
       err = apply_chain_step(s, *rb);
     } else if (auto* cv = std::get_if<ConvertStep>(&step)) {
       err = apply_chain_step(s, *cv);
+    } else if (auto* b = std::get_if<BitmapStep>(&step)) {
+      err = apply_bitmap_command(s, b->command);
     } else {
       const IoStep& io = std::get<IoStep>(step);
       err = apply(s, build_graph(s, io.graph), io.op, OpenOptions{true});
@@ -74,6 +80,19 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
     r.extents = merge_equal(std::move(ex_list));
     nbd.replies.push_back(std::move(r));
   }
+  bool bitmaps = std::find(queries.begin(), queries.end(), Query::DirtyBitmaps) != queries.end();
+  for (const std::string& name : bitmaps ? ex.bitmaps : std::vector<std::string>{}) {
+    const DirtyBitmap* b = find_export_bitmap(s, g, name);
+    // nbd_export_create refuses an export naming a bitmap it cannot find.
+    if (!b) {
+      nbd.error = "Bitmap '" + name + "' is not found";
+      continue;
+    }
+    nbd.contexts.push_back(dirty_bitmap_context(name));
+    if (nbd.export_size == 0) continue;
+    nbd.replies.push_back({dirty_bitmap_context(name), 0, nbd.export_size,
+                           dirty_bitmap_extents(*b, 0, nbd.export_size, min_block)});
+  }
   return nbd;
 }
 
@@ -103,7 +122,8 @@ Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults f
       case Query::IoMap: obs.io_map = qemu_io_map(s, g); break;
       case Query::Content: obs.content = content(s, g, g.root, 0, node_length(s, g, g.root)); wants_nbd = true; break;
       case Query::BaseAllocation:
-      case Query::AllocationDepth: wants_nbd = true; break;
+      case Query::AllocationDepth:
+      case Query::DirtyBitmaps: wants_nbd = true; break;
     }
   }
   if (wants_nbd) obs.nbd = predict_nbd(s, g, *scenario.export_spec, scenario.queries, faults);

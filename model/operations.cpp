@@ -1,5 +1,7 @@
 #include "model/operations.hpp"
 
+#include "model/bitmaps.hpp"
+
 #include <algorithm>
 #include <vector>
 
@@ -430,9 +432,21 @@ std::optional<OpError> apply_format(ModelState& s, const Graph& g, int node, con
       break;
     case OpKind::Discard:
       if (open.unmap) qcow2_discard(t, op.offset, op.length, align);
+      // bdrv_co_pdiscard returns before its tracked request without BDRV_O_UNMAP: no mark.
+      if (!open.unmap) return std::nullopt;
       break;
-    case OpKind::WriteCompressed: return qcow2_write_compressed(t, op.offset, op.length, op.pattern);
+    case OpKind::WriteCompressed:
+      if (auto err = qcow2_write_compressed(t, op.offset, op.length, op.pattern)) {
+        // The driver refused (unaligned, cluster allocated) after the tracked request
+        // began: bdrv_aligned_pwritev still calls bdrv_co_write_req_finish, which marks
+        // the range whatever ret is (a failed write may have changed data).
+        mark_dirty(img.qcow2(), op.offset, op.length);
+        return err;
+      }
+      break;
   }
+  // bdrv_co_write_req_finish: writes, zero writes and discards mark the node's bitmaps.
+  mark_dirty(img.qcow2(), op.offset, op.length);
   return std::nullopt;
 }
 
@@ -440,8 +454,7 @@ std::optional<OpError> apply_format(ModelState& s, const Graph& g, int node, con
 // are read-modify-written as data, discards shrink to the aligned part (io.c).
 std::optional<OpError> apply_aligned(ModelState& s, const Graph& g, int child, const GuestOp& op,
                                      OpenOptions open, u64 align) {
-  if (align <= 1 || op.kind == OpKind::Write || op.kind == OpKind::WriteCompressed)
-    return apply_at(s, g, child, op, open, align);
+  if (align <= 1 || op.kind == OpKind::WriteCompressed) return apply_at(s, g, child, op, open, align);
   u64 len = node_length(s, g, child);
   u64 end = op.offset + op.length;
   u64 a = round_up(op.offset, align), b = end == len ? end : round_down(end, align);
@@ -452,7 +465,10 @@ std::optional<OpError> apply_aligned(ModelState& s, const Graph& g, int child, c
     mid.length = b - a;
     return apply_at(s, g, child, mid, open, align);
   }
-  // WriteZeroes: padded head and tail become data writes of the merged buffer.
+  // Write, WriteZeroes: padded head and tail become data writes of the merged buffer
+  // (bdrv_co_pwritev_part pads to request_alignment; the padded request is what reaches
+  // the node below, marks its bitmaps and allocates its clusters).
+  const std::uint8_t fill = op.kind == OpKind::Write ? op.pattern : 0;
   auto rmw = [&](u64 blk) -> std::optional<OpError> {
     u64 bend = std::min(blk + align, len);
     auto before = content(s, g, child, blk, bend - blk);
@@ -462,7 +478,7 @@ std::optional<OpError> apply_aligned(ModelState& s, const Graph& g, int child, c
       std::uint8_t v = e.value;
       u64 zlo = std::max(lo, op.offset), zhi = std::min(hi, end);
       if (zlo < zhi) {
-        if (auto err = apply_at(s, g, child, {OpKind::Write, zlo, zhi - zlo, 0, false}, open, align)) return err;
+        if (auto err = apply_at(s, g, child, {OpKind::Write, zlo, zhi - zlo, fill, false}, open, align)) return err;
       }
       if (lo < zlo) {
         if (auto err = apply_at(s, g, child, {OpKind::Write, lo, std::min(hi, zlo) - lo, v, false}, open, align)) return err;

@@ -101,6 +101,17 @@ std::string describe(const Step& step) {
   if (auto* c = std::get_if<CommitStep>(&step)) return describe(*c);
   if (auto* r = std::get_if<RebaseStep>(&step)) return describe(*r);
   if (auto* v = std::get_if<ConvertStep>(&step)) return describe(*v);
+  if (auto* b = std::get_if<BitmapStep>(&step)) {
+    const BitmapCommand& c = b->command;
+    std::string out = "bitmap";
+    for (const BitmapAction& a : c.actions) {
+      out += std::string(" --") + to_string(a.kind);
+      if (a.kind == BitmapAction::Kind::Merge) out += " " + a.source;
+    }
+    if (c.granularity) out += " -g " + std::to_string(*c.granularity);
+    if (c.source_image) out += " -b " + *c.source_image;
+    return out + " " + c.image + " " + c.bitmap;
+  }
   const IoStep& io = std::get<IoStep>(step);
   std::string out = std::string(to_string(io.op.kind)) + " " + std::to_string(io.op.offset) + "+" +
                     std::to_string(io.op.length);
@@ -117,12 +128,14 @@ const char* to_string(Query q) {
     case Query::BaseAllocation: return "base:allocation";
     case Query::AllocationDepth: return "qemu:allocation-depth";
     case Query::Content: return "content";
+    case Query::DirtyBitmaps: return "qemu:dirty-bitmap";
   }
   return "?";
 }
 
 std::optional<Query> query_from_string(const std::string& s) {
-  for (Query q : {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content})
+  for (Query q : {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content,
+                  Query::DirtyBitmaps})
     if (s == to_string(q)) return q;
   return std::nullopt;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/chain_steps.hpp"
+#include "model/bitmaps.hpp"
 #include "model/graph.hpp"
 #include "model/operations.hpp"
 
@@ -55,7 +56,10 @@ struct TruncateStep { std::string name; u64 size = 0; };
 struct IoStep { GraphSpec graph; GuestOp op; };
 
 // Chain operations (CommitStep, RebaseStep, ConvertStep): model/chain_steps.hpp.
-using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep>;
+// qemu-img bitmap on one image (model/bitmaps.hpp).
+struct BitmapStep { BitmapCommand command; };
+
+using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep, BitmapStep>;
 std::string describe(const Step& step);
 
 enum class Query {
@@ -64,6 +68,7 @@ enum class Query {
   BaseAllocation,  // NBD base:allocation
   AllocationDepth, // NBD qemu:allocation-depth
   Content,         // every guest byte read back over NBD
+  DirtyBitmaps,    // NBD qemu:dirty-bitmap:NAME for each of ExportSpec::bitmaps
 };
 const char* to_string(Query q);
 std::optional<Query> query_from_string(const std::string& s);
@@ -71,6 +76,7 @@ std::optional<Query> query_from_string(const std::string& s);
 struct ExportSpec {
   GraphSpec graph;
   bool request_block_size = true;  // the client asks for block sizes (libnbd default)
+  std::vector<std::string> bitmaps;  // exported (qemu-nbd -B NAME each), queried by DirtyBitmaps
 };
 
 struct Scenario {

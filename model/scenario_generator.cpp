@@ -136,6 +136,69 @@ void place_filters_anywhere(Chooser& c, const GeneratorConfig& cfg, const std::v
   }
 }
 
+bool file_filters_anywhere(const GraphSpec& g) {
+  if (g.image && !g.file_filters.empty()) return true;
+  return g.child && file_filters_anywhere(*g.child);
+}
+
+// Bitmaps are exported by qemu-nbd -B; the graphs qemu-storage-daemon builds and the chain
+// operations are not combined with them yet.
+bool bitmaps_fit(const Scenario& s) {
+  const GraphSpec& g = s.export_spec->graph;
+  if (has_kind(g, NodeKind::CopyOnRead) || filter_between_layers(g) || file_filters_anywhere(g)) return false;
+  for (const Step& st : s.steps)
+    if (std::holds_alternative<CommitStep>(st) || std::holds_alternative<RebaseStep>(st) ||
+        std::holds_alternative<ConvertStep>(st))
+      return false;
+  return true;
+}
+
+// Dirty bitmaps on the top layer (qcow2 v3 only; others are refused like QEMU does and
+// kept rarely): one or two bitmaps added right after the layer is created, the layer's
+// guest writes between, then an action (disable, clear, enable, merge) and more writes.
+void add_bitmaps(Chooser& c, Scenario& s, const LayerInfo& l, const GeneratorConfig& cfg) {
+  std::size_t created = 0;
+  for (std::size_t i = 0; i < s.steps.size(); ++i)
+    if (auto* cs = std::get_if<CreateStep>(&s.steps[i]); cs && cs->options.name == l.name) created = i;
+  if (l.format != ImageFormat::Qcow2 || l.size < 1024) return;
+  // A raw window is no filter to nbd_export_create's bitmap search: the export would fail.
+  for (const GraphSpec* g = &s.export_spec->graph; g; g = g->child.get())
+    if (!g->image && g->filter == NodeKind::RawWindow) return;
+  unsigned count = static_cast<unsigned>(c.range(1, 2));
+  std::vector<Step> adds;
+  for (unsigned b = 0; b < count; ++b) {
+    BitmapCommand cmd;
+    cmd.image = l.name;
+    cmd.bitmap = "b" + std::to_string(b);
+    cmd.actions.push_back({BitmapAction::Kind::Add, ""});
+    static const u64 grans[] = {0, 512, 4096, 65536, 1024 * KiB};
+    if (u64 g = grans[c.range(0, 4)]) cmd.granularity = g;
+    if (c.chance(25)) cmd.actions.push_back({BitmapAction::Kind::Disable, ""});
+    adds.push_back(BitmapStep{cmd});
+  }
+  s.steps.insert(s.steps.begin() + static_cast<std::ptrdiff_t>(created) + 1, adds.begin(), adds.end());
+  BitmapCommand later;
+  later.image = l.name;
+  later.bitmap = "b0";
+  switch (c.range(0, 4)) {
+    case 0: later.actions.push_back({BitmapAction::Kind::Disable, ""}); break;
+    case 1: later.actions.push_back({BitmapAction::Kind::Clear, ""}); break;
+    case 2: later.actions.push_back({BitmapAction::Kind::Enable, ""}); break;
+    case 3: later.actions.push_back({BitmapAction::Kind::Merge, count > 1 ? "b1" : "b0"}); break;
+    default: break;
+  }
+  if (!later.actions.empty()) s.steps.push_back(BitmapStep{later});
+  unsigned ops = static_cast<unsigned>(c.range(0, 2));
+  for (unsigned k = 0; k < ops; ++k) {
+    IoStep io;
+    io.graph = GraphSpec::of_image(l.name);
+    io.op = random_op(c, l, cfg);
+    s.steps.push_back(io);
+  }
+  for (unsigned b = 0; b < count; ++b) s.export_spec->bitmaps.push_back("b" + std::to_string(b));
+  s.queries.push_back(Query::DirtyBitmaps);
+}
+
 }  // namespace
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
@@ -227,6 +290,9 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
     for (const LayerInfo& l : info) layers.push_back({l.name, l.format, l.size});
     maybe_add_chain_step(c, layers, s);
   }
+  // Chosen last, so the scenarios of a seed stay what they were without bitmaps. Not yet
+  // combined with chain operations or graphs that need node names (QSD exports no bitmaps).
+  if (cfg.bitmaps && bitmaps_fit(s) && c.chance(15)) add_bitmaps(c, s, info.back(), cfg);
   return s;
 }
 

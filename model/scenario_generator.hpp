@@ -47,6 +47,7 @@ struct GeneratorConfig {
   bool preallocation = true;
   bool v2 = true;
   bool chain_operations = true;  // sometimes one commit / rebase / convert (chain_step_generator)
+  bool bitmaps = true;  // sometimes: qemu-img bitmap steps on the top qcow2 layer, exported
 };
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg = {});

@@ -1,5 +1,6 @@
 #include "model/scenario_json.hpp"
 
+#include "model/projections/dirty_bitmap.hpp"
 #include "model/sizes.hpp"
 
 namespace chaincheck::model {
@@ -133,6 +134,36 @@ std::vector<ProtocolFilter> file_filters_from_json(const json& j, const std::str
   return out;
 }
 
+BitmapCommand bitmap_from_json(const json& j, const std::string& path) {
+  only_keys(j, path, {"image", "name", "actions", "granularity", "source_image"});
+  BitmapCommand c;
+  c.image = string_field(j, path, "image");
+  c.bitmap = string_field(j, path, "name");
+  const json& acts = field(j, path, "actions");
+  if (!acts.is_array() || acts.empty()) fail(path + ".actions", "expected a non-empty array");
+  for (std::size_t i = 0; i < acts.size(); ++i) {
+    std::string ap = path + ".actions[" + std::to_string(i) + "]";
+    BitmapAction a;
+    if (acts[i].is_object()) {
+      only_keys(acts[i], ap, {"merge"});
+      a.kind = BitmapAction::Kind::Merge;
+      a.source = string_field(acts[i], ap, "merge");
+    } else if (acts[i].is_string()) {
+      auto k = bitmap_action_from_string(acts[i].get<std::string>());
+      if (!k || *k == BitmapAction::Kind::Merge)
+        fail(ap, "unknown action '" + acts[i].get<std::string>() +
+                     "' (expected add, remove, clear, enable, disable or {\"merge\": SOURCE})");
+      a.kind = *k;
+    } else {
+      fail(ap, "expected an action name or {\"merge\": SOURCE}");
+    }
+    c.actions.push_back(a);
+  }
+  if (j.contains("granularity")) c.granularity = size_field(j, path, "granularity");
+  if (j.contains("source_image")) c.source_image = string_field(j, path, "source_image");
+  return c;
+}
+
 }  // namespace
 
 GraphSpec graph_from_json(const json& j, const std::string& path) {
@@ -186,7 +217,7 @@ Scenario scenario_from_json(const json& j) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::string path = "steps[" + std::to_string(i) + "]";
     const json& st = steps[i];
-    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}");
+    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}, {\"bitmap\": ...}");
     if (st.contains("create")) {
       s.steps.push_back(CreateStep{create_from_json(st["create"], path + ".create")});
     } else if (st.contains("truncate")) {
@@ -216,8 +247,10 @@ Scenario scenario_from_json(const json& j) {
       s.steps.push_back(rebase_step_from_json(st["rebase"], path + ".rebase"));
     } else if (st.contains("convert")) {
       s.steps.push_back(convert_step_from_json(st["convert"], path + ".convert"));
+    } else if (st.contains("bitmap")) {
+      s.steps.push_back(BitmapStep{bitmap_from_json(st["bitmap"], path + ".bitmap")});
     } else {
-      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate, io, commit, rebase or convert)");
+      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate, io, commit, rebase, convert or bitmap)");
     }
   }
   if (j.contains("export")) {
@@ -234,9 +267,23 @@ Scenario scenario_from_json(const json& j) {
     for (std::size_t i = 0; i < q.size(); ++i) {
       std::string path = "queries[" + std::to_string(i) + "]";
       if (!q[i].is_string()) fail(path, "expected a string");
-      auto v = query_from_string(q[i].get<std::string>());
-      if (!v) fail(path, "unknown query '" + q[i].get<std::string>() +
-                             "' (expected map, qemu-io-map, base:allocation, qemu:allocation-depth, content)");
+      const std::string text = q[i].get<std::string>();
+      if (text.rfind(kDirtyBitmapPrefix, 0) == 0) {
+        // qemu:dirty-bitmap:NAME: export NAME (qemu-nbd -B NAME) and query its context.
+        std::string name = text.substr(std::string(kDirtyBitmapPrefix).size());
+        if (name.empty()) fail(path, "qemu:dirty-bitmap: needs a bitmap name");
+        if (!s.export_spec) fail("export", "queries need an export");
+        s.export_spec->bitmaps.push_back(name);
+        bool have = false;
+        for (Query x : s.queries) have = have || x == Query::DirtyBitmaps;
+        if (!have) s.queries.push_back(Query::DirtyBitmaps);
+        continue;
+      }
+      auto v = query_from_string(text);
+      if (!v || *v == Query::DirtyBitmaps)
+        fail(path, "unknown query '" + text +
+                       "' (expected map, qemu-io-map, base:allocation, qemu:allocation-depth, content, "
+                       "qemu:dirty-bitmap:NAME)");
       s.queries.push_back(*v);
     }
     if (!s.queries.empty() && !s.export_spec) fail("export", "queries need an export");
@@ -309,6 +356,17 @@ json to_json(const Scenario& s) {
       steps.push_back({{"rebase", to_json(*rb)}});
     } else if (auto* cv = std::get_if<ConvertStep>(&st)) {
       steps.push_back({{"convert", to_json(*cv)}});
+    } else if (auto* b = std::get_if<BitmapStep>(&st)) {
+      const BitmapCommand& c = b->command;
+      json acts = json::array();
+      for (const BitmapAction& a : c.actions) {
+        if (a.kind == BitmapAction::Kind::Merge) acts.push_back({{"merge", a.source}});
+        else acts.push_back(to_string(a.kind));
+      }
+      json bj = {{"image", c.image}, {"name", c.bitmap}, {"actions", acts}};
+      if (c.granularity) bj["granularity"] = *c.granularity;
+      if (c.source_image) bj["source_image"] = *c.source_image;
+      steps.push_back({{"bitmap", bj}});
     } else {
       const IoStep& io = std::get<IoStep>(st);
       json ij = {{"graph", to_json(io.graph)}, {"op", to_string(io.op.kind)},
@@ -322,7 +380,13 @@ json to_json(const Scenario& s) {
   if (s.export_spec)
     j["export"] = {{"graph", to_json(s.export_spec->graph)}, {"request_block_size", s.export_spec->request_block_size}};
   json q = json::array();
-  for (Query x : s.queries) q.push_back(to_string(x));
+  for (Query x : s.queries) {
+    if (x != Query::DirtyBitmaps) {
+      q.push_back(to_string(x));
+    } else if (s.export_spec) {
+      for (const std::string& b : s.export_spec->bitmaps) q.push_back(dirty_bitmap_context(b));
+    }
+  }
   j["queries"] = q;
   return j;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "oracle/dirty_bitmap_judge.hpp"
 #include "oracle/nbd_spec.hpp"
 
 namespace chaincheck::oracle {
@@ -338,6 +339,7 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
         div.push_back(make(FindingClass::ModelDivergence, {kDepth}, "allocation-depth", d.offset, d.length,
                            depth_text(d.a), depth_text(d.b), "qemu:allocation-depth differs from the model"));
     }
+    for (Finding& f : dirty_bitmap_divergence(p, o, explained)) div.push_back(std::move(f));
   }
   if (predicted.top_layout && observed.top_layout && !explained.count(kLayout)) {
     for (const Diff& d : diff(layout_types(*predicted.top_layout), layout_types(*observed.top_layout)))

@@ -1,5 +1,6 @@
 #include "oracle/repro.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <regex>
 
@@ -8,6 +9,8 @@
 #include "model/chain.hpp"
 #include "model/model_system.hpp"
 #include "model/filter_effects.hpp"
+#include "model/bitmaps.hpp"
+#include "model/projections/dirty_bitmap.hpp"
 #include "model/operations.hpp"
 #include "model/rounding.hpp"
 #include "oracle/judge.hpp"
@@ -36,6 +39,8 @@ std::string nbdinfo_line(std::uint64_t offset, std::uint64_t length, std::uint32
     desc = value < 4 ? d[value] : "?";
   } else if (context == "qemu:allocation-depth") {
     desc = value == 0 ? "absent" : value == 1 ? "local" : "backing depth " + std::to_string(value);
+  } else if (context.rfind("qemu:dirty-bitmap:", 0) == 0) {
+    desc = value == 0 ? "clean" : value == 1 ? "dirty" : "?";  // nbdinfo's words
   }
   char buf[128];
   std::snprintf(buf, sizeof buf, "%10llu  %10llu  %3u  %s", static_cast<unsigned long long>(offset),
@@ -53,6 +58,7 @@ struct ModelReplay {
     GraphSpec graph;
     bool valid = false;
     std::string why_not;
+    std::vector<std::string> bitmaps;  // qemu-nbd -B NAME each
   };
   std::vector<Export> servers;
 };
@@ -169,6 +175,41 @@ std::vector<std::string> picture(const ModelState& s) {
 
 }  // namespace
 
+namespace {
+
+// nbdinfo --map=qemu:dirty-bitmap:NAME: the model's bitmap (found as nbd_export_create
+// finds it), rounded to the minimum block like every context, judged against the replies.
+void judge_bitmap_line(const ModelState& s, const ModelReplay::Export& ex, const std::string& ctx,
+                       const impl::CommandOutcome* out, int line_no, bool stale, ReproLine& line) {
+  std::string name = ctx.substr(std::string(kDirtyBitmapPrefix).size());
+  if (std::find(ex.bitmaps.begin(), ex.bitmaps.end(), name) == ex.bitmaps.end()) {
+    line.notes.push_back("not modelled: the server was not started with -B " + name);
+    return;
+  }
+  Graph graph = build_graph(s, ex.graph);
+  const DirtyBitmap* b = find_export_bitmap(s, graph, name);
+  if (!b) {
+    line.notes.push_back("the model has no bitmap '" + name + "' on the exported chain");
+    return;
+  }
+  u64 len = node_length(s, graph, graph.root);
+  u64 min_block = out->nbd ? node_alignment(s, graph, graph.root) : 1;
+  auto extents = dirty_bitmap_extents(*b, 0, len, min_block);
+  for (const auto& e : extents) line.model.push_back(nbdinfo_line(e.start, e.length, e.value, ctx));
+  if (!out->nbd || stale) return;
+  Observation p, o;
+  p.nbd = NbdObservation{};
+  p.nbd->export_size = len;
+  p.nbd->block_size.minimum = min_block;
+  p.nbd->contexts = {ctx};
+  p.nbd->replies.push_back({ctx, 0, len, extents});
+  o.nbd = out->nbd;
+  Verdict v = judge(p, o, context_for(s, ex.graph, line_no));
+  for (auto& f : v.findings) line.findings.push_back(f);
+}
+
+}  // namespace
+
 ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, const impl::TranscriptRun& run,
                              const Registry& registry) {
   ReproReport report;
@@ -214,6 +255,16 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         if (c->backing_format) o.backing_format = format_of(*c->backing_format);
         auto err = create_image(m.state, o);
         step_divergence(err ? err->message : "", out ? out->error : "", "qemu-img create");
+      } else if (auto* b = std::get_if<impl::QemuImgBitmap>(&tc.command)) {
+        BitmapCommand c;
+        c.image = b->file;
+        c.bitmap = b->bitmap;
+        c.granularity = b->granularity;
+        c.source_image = b->source_file;
+        for (const auto& [action, source] : b->actions)
+          c.actions.push_back({*bitmap_action_from_string(action), source});
+        auto err = apply_bitmap_command(m.state, c);
+        step_divergence(err ? err->message : "", out ? out->error : "", "qemu-img bitmap");
       } else if (auto* t = std::get_if<impl::Truncate>(&tc.command)) {
         truncate_file(m.state, t->file, t->size);
       } else if (auto* q = std::get_if<impl::QemuIo>(&tc.command)) {
@@ -301,6 +352,7 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
           ex.graph = *g;
           ex.valid = true;
         }
+        ex.bitmaps = n->bitmaps;
         if (n->snapshot) {
           ex.valid = false;
           ex.why_not = "qemu-nbd -s adds a temporary overlay the model does not follow";
@@ -333,6 +385,8 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
           std::string ctx = info->map->empty() ? "base:allocation" : *info->map;
           if (!ex.valid) {
             line.notes.push_back("not modelled: " + ex.why_not);
+          } else if (ctx.rfind(kDirtyBitmapPrefix, 0) == 0) {
+            judge_bitmap_line(m.state, ex, ctx, out, tc.line, m.stale, line);
           } else if (ctx != "base:allocation" && ctx != "qemu:allocation-depth") {
             line.notes.push_back("not modelled: context " + ctx);
           } else {
@@ -395,6 +449,8 @@ namespace {
 std::string normalize_text(std::string s) {
   s = std::regex_replace(s, std::regex("\"offset\": [0-9]+"), "\"offset\": OFFSET");
   s = std::regex_replace(s, std::regex("/tmp/[A-Za-z0-9._/-]+"), "TMPDIR");
+  // QEMU's automatic node names ("#block175") count every node opened so far in a process.
+  s = std::regex_replace(s, std::regex("#block[0-9]+"), "#blockN");
   return s;
 }
 

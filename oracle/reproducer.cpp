@@ -84,6 +84,20 @@ std::string scenario_to_transcript(const Scenario& s) {
     } else if (auto* t = std::get_if<TruncateStep>(&st)) {
       formats.emplace(t->name, ImageFormat::Raw);
       out += "truncate -s " + std::to_string(t->size) + " " + quote(t->name) + "\n";
+    } else if (auto* b = std::get_if<BitmapStep>(&st)) {
+      const BitmapCommand& c = b->command;
+      auto fmt = [&](const std::string& n) {
+        auto it = formats.find(n);
+        return std::string(it == formats.end() ? "qcow2" : to_string(it->second));
+      };
+      std::string line = "qemu-img bitmap";
+      for (const BitmapAction& a : c.actions) {
+        line += std::string(" --") + to_string(a.kind);
+        if (a.kind == BitmapAction::Kind::Merge) line += " " + quote(a.source);
+      }
+      if (c.granularity) line += " -g " + std::to_string(*c.granularity);
+      if (c.source_image) line += " -b " + quote(*c.source_image) + " -F " + fmt(*c.source_image);
+      out += line + " -f " + fmt(c.image) + " " + quote(c.image) + " " + quote(c.bitmap) + "\n";
     } else if (!std::holds_alternative<IoStep>(st)) {
       out += chain_step_line(st, formats) + "\n";
     } else {
@@ -100,6 +114,9 @@ std::string scenario_to_transcript(const Scenario& s) {
     base |= q == Query::BaseAllocation || q == Query::Content;
     depth |= q == Query::AllocationDepth;
   }
+  std::vector<std::string> bitmaps;
+  for (Query q : s.queries)
+    if (q == Query::DirtyBitmaps) bitmaps = s.export_spec->bitmaps;
   if (img_map) out += "qemu-img map --output=json " + image_words(g, formats) + "\n";
   if (io_map) out += "qemu-io -r " + image_words(g, formats) + " -c map\n";
   if ((base || depth) && impl::needs_blockdev(g)) {
@@ -114,10 +131,13 @@ std::string scenario_to_transcript(const Scenario& s) {
     // Reading the export back through copy-on-read allocates: the depth map first.
     if (depth) out += "nbdinfo --map=qemu:allocation-depth 'nbd+unix:///export?socket=qsd.sock'\n";
     if (base) out += "nbdinfo --map 'nbd+unix:///export?socket=qsd.sock'\n";
-  } else if (base || depth) {
-    out += "qemu-nbd -r -t" + std::string(depth ? " -A" : "") + " " + image_words(g, formats) + " &\n";
+  } else if (base || depth || !bitmaps.empty()) {
+    std::string b_opts;
+    for (const auto& b : bitmaps) b_opts += " -B " + quote(b);
+    out += "qemu-nbd -r -t" + std::string(depth ? " -A" : "") + b_opts + " " + image_words(g, formats) + " &\n";
     if (base) out += "nbdinfo --map nbd://localhost\n";
     if (depth) out += "nbdinfo --map=qemu:allocation-depth nbd://localhost\n";
+    for (const auto& b : bitmaps) out += "nbdinfo --map=" + quote("qemu:dirty-bitmap:" + b) + " nbd://localhost\n";
   }
   return out;
 }

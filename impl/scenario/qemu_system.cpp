@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -16,12 +17,14 @@
 #include "impl/process/versions.hpp"
 #include "impl/qcow2/qcow2_inspector.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/qemu_tools/qemu_img_bitmap.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/chain_steps_real.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
 #include "impl/scenario/qsd_export.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
+#include "model/projections/dirty_bitmap.hpp"
 
 namespace chaincheck::impl {
 
@@ -102,6 +105,23 @@ std::string run_io(const GraphSpec& g, const GuestOp& op, const ImageFormats& fo
   return r.ok() ? std::string() : r.first_error();
 }
 
+// qemu-img bitmap, with the formats the scenario created the images in.
+void run_bitmap(const BitmapCommand& c, const ImageFormats& formats, const Workspace& ws) {
+  auto format_of = [&](const std::string& name) {
+    auto it = formats.find(name);
+    return std::string(it == formats.end() ? "qcow2" : to_string(it->second));
+  };
+  ImgBitmapOptions o;
+  o.format = format_of(c.image);
+  for (const BitmapAction& a : c.actions) o.actions.push_back({to_string(a.kind), a.source});
+  o.granularity = c.granularity;
+  if (c.source_image) {
+    o.source_file = *c.source_image;
+    o.source_format = format_of(*c.source_image);
+  }
+  qemu_img_bitmap(ws.path(), c.image, c.bitmap, o);
+}
+
 std::vector<model::MapEntry> to_model(const std::vector<impl::MapEntry>& in) {
   std::vector<model::MapEntry> out;
   for (const auto& e : in) out.push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
@@ -124,6 +144,10 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
     if (q == Query::AllocationDepth) contexts.push_back("qemu:allocation-depth");
     if (q == Query::Content) want_content = true;
   }
+  std::vector<std::string> bitmaps;
+  if (std::find(s.queries.begin(), s.queries.end(), Query::DirtyBitmaps) != s.queries.end())
+    bitmaps = s.export_spec->bitmaps;
+  for (const auto& b : bitmaps) contexts.push_back(dirty_bitmap_context(b));
   if (contexts.empty() && !want_content) return;
   // Filters between layers, over file nodes, or copy-on-read: qemu-storage-daemon builds
   // the graph with node names (qsd_graph.hpp); anything else: one qemu-nbd.
@@ -131,12 +155,14 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
   std::optional<QemuNbdServer> server;
   NbdClient client;
   if (needs_blockdev(g)) {
+    if (!bitmaps.empty()) throw ToolError("dirty bitmaps on a qemu-storage-daemon export are not supported yet");
     qsd.emplace(g, formats, ws.path());
     client.set_export_name(qsd->export_name());
   } else {
     QemuNbdOptions opts;
     opts.read_only = true;
     opts.allocation_depth = true;
+    opts.bitmaps = bitmaps;
     opts.working_dir = ws.path();
     if (needs_throttle_group(g)) opts.objects.push_back("throttle-group,id=tg0");
     QemuNbdImage image = plain(g) ? QemuNbdImage::file(*g.image, to_string(formats.at(*g.image)))
@@ -212,6 +238,8 @@ std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, I
         formats.emplace(t->name, ImageFormat::Raw);
       } else if (realize_chain_step(step, img, formats)) {
         // commit / rebase / convert (impl/scenario/chain_steps_real.cpp)
+      } else if (auto* b = std::get_if<BitmapStep>(&step)) {
+        run_bitmap(b->command, formats, ws);
       } else {
         const IoStep& io = std::get<IoStep>(step);
         err = run_io(io.graph, io.op, formats, ws);

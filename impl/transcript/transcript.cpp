@@ -14,6 +14,7 @@ std::string supported_grammar() {
          "  qemu-img commit [-q] [-f FMT] [-b BASE] [-d] FILE\n"
          "  qemu-img rebase [-q] [-f FMT] [-u] -b BACKING [-F FMT] FILE\n"
          "  qemu-img convert [-q] [-f FMT] [-O FMT] [-o cluster_size=N] [-B BACKING -F FMT] [-n [--target-is-zero]] SRC DST\n"
+         "  qemu-img bitmap [--add|--remove|--clear|--enable|--disable|--merge SRC]... [-g G] [-b SRCFILE [-F FMT]] [-f FMT] FILE NAME\n"
          "  qemu-img info|compare ..., and commit|rebase|convert with other options   (run, not modelled)\n"
          "  qemu-io [-r] [--object OBJ] [-f FMT | --image-opts] [-c CMD]... FILE|json:{...}\n"
          "      CMD: write|w [-P PAT] [-z [-u]] [-c] OFF LEN; discard|d OFF LEN; read|r [-P PAT] OFF LEN; map; alloc OFF [LEN]\n"
@@ -350,6 +351,48 @@ Command parse_storage_daemon(const std::vector<std::string>& argv, bool backgrou
   return d;
 }
 
+// qemu-img bitmap keeps its actions in command-line order (img_bitmap's action list), so
+// it is read here option by option rather than with parse_opts.
+QemuImgBitmap parse_img_bitmap(const std::vector<std::string>& argv, int line) {
+  QemuImgBitmap b;
+  std::vector<std::string> positional;
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    std::string a = argv[i], value;
+    bool inline_value = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      inline_value = true;
+    }
+    auto take = [&]() -> std::string {
+      if (inline_value) return value;
+      if (i + 1 >= argv.size()) bad(line, "qemu-img bitmap: option " + a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--add" || a == "--remove" || a == "--clear" || a == "--enable" || a == "--disable") {
+      b.actions.push_back({a.substr(2), ""});
+    } else if (a == "--merge") {
+      b.actions.push_back({"merge", take()});
+    } else if (a == "-g" || a == "--granularity") {
+      b.granularity = size_arg(take(), line, "granularity");
+    } else if (a == "-b" || a == "--source-file") {
+      b.source_file = take();
+    } else if (a == "-F" || a == "--source-format") {
+      b.source_format = take();
+    } else if (a == "-f") {
+      b.format = take();
+    } else if (a.size() > 1 && a[0] == '-') {
+      bad(line, "qemu-img bitmap: option '" + a + "' is not supported\n" + supported_grammar());
+    } else {
+      positional.push_back(a);
+    }
+  }
+  if (positional.size() != 2) bad(line, "qemu-img bitmap needs an image and a bitmap name");
+  b.file = positional[0];
+  b.bitmap = positional[1];
+  return b;
+}
+
 Command parse_command(const std::vector<std::string>& argv, bool background, int line) {
   const std::string& prog = argv[0];
   if (background && prog != "qemu-nbd" && prog != "qemu-storage-daemon")
@@ -389,6 +432,7 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
     }
     if (sub == "commit" || sub == "rebase" || sub == "convert")
       if (auto op = parse_chain_op(argv, line)) return *op;
+    if (sub == "bitmap") return parse_img_bitmap(argv, line);
     if (sub == "info" || sub == "commit" || sub == "rebase" || sub == "convert" || sub == "compare") return QemuImgOther{sub};
     bad(line, "qemu-img " + sub + " is not supported\n" + supported_grammar());
   }

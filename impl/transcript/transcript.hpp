@@ -92,8 +92,18 @@ struct StorageDaemonRun {
   bool background = false;
 };
 
+// qemu-img bitmap: the actions in command-line order on one bitmap of one image.
+struct QemuImgBitmap {
+  std::string file;
+  std::optional<std::string> format;                       // -f
+  std::string bitmap;
+  std::vector<std::pair<std::string, std::string>> actions; // {add|remove|clear|enable|disable|merge, merge source}
+  std::optional<std::uint64_t> granularity;                // -g / --granularity
+  std::optional<std::string> source_file, source_format;   // -b / -F (with --merge)
+};
+
 using Command = std::variant<QemuImgCreate, QemuImgMap, QemuImgOther, QemuIo, QemuNbd, NbdInfo, Truncate,
-                             QemuImgChainOp, StorageDaemonRun>;
+                             QemuImgChainOp, StorageDaemonRun, QemuImgBitmap>;
 
 struct TranscriptCommand {
   int line = 0;                          // first line of the command in the file

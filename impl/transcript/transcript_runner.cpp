@@ -8,6 +8,7 @@
 #include "impl/process/process.hpp"
 #include "impl/process/versions.hpp"
 #include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/qemu_tools/qemu_img_bitmap.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
@@ -255,6 +256,22 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
       } else if (auto* d = std::get_if<StorageDaemonRun>(&tc.command)) {
         for (Server& s : start_storage_daemon(*d, ws, servers.size())) servers.push_back(std::move(s));
         out.output.push_back("(serving on a private unix socket)");
+      } else if (auto* b = std::get_if<QemuImgBitmap>(&tc.command)) {
+        ImgBitmapOptions o;
+        auto fmt = [&](const std::optional<std::string>& given, const std::string& file) {
+          if (given) return *given;
+          auto it = formats.find(file);
+          return it == formats.end() ? std::string("qcow2") : it->second;
+        };
+        o.format = fmt(b->format, b->file);
+        for (const auto& [action, source] : b->actions) o.actions.push_back({action, source});
+        o.granularity = b->granularity;
+        o.source_file = b->source_file;
+        if (b->source_file) o.source_format = fmt(b->source_format, *b->source_file);
+        RunOptions ro = RunOptions::in(ws.path());
+        RunResult r = run_program(qemu_img_bitmap_argv(b->file, b->bitmap, o), ro);
+        out.output = lines_of(r.out + r.err);
+        if (!r.ok()) out.error = r.describe();
       } else if (auto* t = std::get_if<Truncate>(&tc.command)) {
         run_checked({"truncate", "-s", std::to_string(t->size), t->file}, RunOptions::in(ws.path()));
         formats.emplace(t->file, "raw");
