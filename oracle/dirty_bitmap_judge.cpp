@@ -12,16 +12,8 @@ std::string dirty_text(std::uint32_t v) { return v & model::kNbdDirty ? "dirty" 
 
 Finding divergence(const std::string& context, std::string rule, u64 off, u64 len, std::string expected,
                    std::string observed, std::string summary) {
-  Finding f;
-  f.cls = FindingClass::ModelDivergence;
-  f.interfaces = {context};
-  f.rule = std::move(rule);
-  f.offset = off;
-  f.length = len;
-  f.expected = std::move(expected);
-  f.observed = std::move(observed);
-  f.summary = std::move(summary);
-  return f;
+  return make_finding(FindingClass::ModelDivergence, {context}, std::move(rule), off, len, std::move(expected),
+                      std::move(observed), std::move(summary));
 }
 
 }  // namespace

@@ -33,4 +33,18 @@ std::string describe(const Finding& f) {
          std::to_string(f.length) + ": " + f.summary + (f.known ? " (known: " + f.known_id + ")" : "");
 }
 
+Finding make_finding(FindingClass cls, std::vector<std::string> interfaces, std::string rule, u64 off, u64 len,
+                     std::string expected, std::string observed, std::string summary) {
+  Finding f;
+  f.cls = cls;
+  f.interfaces = std::move(interfaces);
+  f.rule = std::move(rule);
+  f.offset = off;
+  f.length = len;
+  f.expected = std::move(expected);
+  f.observed = std::move(observed);
+  f.summary = std::move(summary);
+  return f;
+}
+
 }  // namespace chaincheck::oracle

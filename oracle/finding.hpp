@@ -53,6 +53,10 @@ struct Verdict {
   bool clean() const { return findings.empty(); }
 };
 
+// A finding at [off, off+len) of the named interfaces (the judges' one constructor).
+Finding make_finding(FindingClass cls, std::vector<std::string> interfaces, std::string rule, u64 off, u64 len,
+                     std::string expected, std::string observed, std::string summary);
+
 nlohmann::json to_json(const Finding& f);
 std::string describe(const Finding& f);  // "[nbd-spec] base:allocation 0+512: ..."
 

@@ -96,16 +96,8 @@ std::vector<Diff> diff(const std::vector<NbdExtent>& a, const std::vector<NbdExt
 
 Finding make(FindingClass cls, std::vector<std::string> ifs, std::string rule, u64 off, u64 len,
              std::string expected, std::string observed, std::string summary) {
-  Finding f;
-  f.cls = cls;
-  f.interfaces = std::move(ifs);
-  f.rule = std::move(rule);
-  f.offset = off;
-  f.length = len;
-  f.expected = std::move(expected);
-  f.observed = std::move(observed);
-  f.summary = std::move(summary);
-  return f;
+  return make_finding(cls, std::move(ifs), std::move(rule), off, len, std::move(expected), std::move(observed),
+                      std::move(summary));
 }
 
 bool nonzero_in(const std::vector<model::Extent<std::uint8_t>>& content, u64 off, u64 len, u64* first) {

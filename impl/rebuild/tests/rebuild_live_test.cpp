@@ -2,6 +2,8 @@
 // alone the zeroed cluster of top is skipped and base's 'C' shows through at 128 KiB; with
 // qemu:allocation-depth the rebuilt chain reads exactly like the original.
 #include <gtest/gtest.h>
+
+#include "impl/process/tests/child_processes.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -76,16 +78,7 @@ TEST_F(Seed004LiveRebuild, TheOracleFindsNothingToReport) {
   for (const auto& f : check_->findings) ADD_FAILURE() << oracle::describe(f);
 }
 
-int children() {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(e.path() / "stat");
-    std::string pid, comm, state;
-    int ppid = 0;
-    if (stat >> pid >> comm >> state >> ppid && ppid == ::getpid()) ++n;
-  }
-  return n;
-}
+std::size_t children() { return chaincheck::impl::testing::children_of().size(); }
 
 TEST(QemuRebuilder, LeavesNoServerRunningAndReportsAMissingChain) {
   QemuRebuilder real;
@@ -93,7 +86,7 @@ TEST(QemuRebuilder, LeavesNoServerRunningAndReportsAMissingChain) {
   s.export_spec = ExportSpec{GraphSpec::of_image("nowhere.qcow2")};
   RebuildObservation o = real.rebuild(s, all_rebuild_strategies());
   EXPECT_NE(o.error, "");
-  EXPECT_EQ(children(), 0);
+  EXPECT_EQ(children(), 0u);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // The real stack behind the SystemUnderTest interface, judged against the model.
 #include <gtest/gtest.h>
+
+#include "impl/process/tests/child_processes.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -33,16 +35,7 @@ Scenario seed004(std::optional<GraphSpec> top = std::nullopt) {
   return s;
 }
 
-int children() {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(e.path() / "stat");
-    std::string pid, comm, state;
-    int ppid = 0;
-    if (stat >> pid >> comm >> state >> ppid && ppid == ::getpid()) ++n;
-  }
-  return n;
-}
+std::size_t children() { return chaincheck::impl::testing::children_of().size(); }
 
 TEST(QemuSystem, Seed004ThroughTheRealStackAgreesWithTheModel) {
   QemuSystem q;
@@ -103,7 +96,7 @@ TEST(QemuSystem, LeavesNoProcessAndNoWorkspaceBehind) {
   }
   if (old) setenv("TMPDIR", saved.c_str(), 1);
   else unsetenv("TMPDIR");
-  EXPECT_EQ(children(), 0);
+  EXPECT_EQ(children(), 0u);
   EXPECT_TRUE(std::filesystem::is_empty(tmp));
   std::filesystem::remove_all(tmp);
 }

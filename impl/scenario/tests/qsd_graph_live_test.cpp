@@ -2,6 +2,8 @@
 // against the model: a filter between overlay and backing, filters over the file node,
 // copy-on-read on top and between layers, guest writes through a filter between layers.
 #include <gtest/gtest.h>
+
+#include "impl/process/tests/child_processes.hpp"
 #include <unistd.h>
 
 #include <filesystem>
@@ -36,16 +38,7 @@ Scenario two_layers(const std::string& export_graph, const std::string& queries 
   return scenario_from_text(text);
 }
 
-int children() {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    std::ifstream stat(e.path() / "stat");
-    std::string pid, comm, state;
-    int ppid = 0;
-    if (stat >> pid >> comm >> state >> ppid && ppid == ::getpid()) ++n;
-  }
-  return n;
-}
+std::size_t children() { return chaincheck::impl::testing::children_of().size(); }
 
 struct Judged {
   oracle::ScenarioResult result;
@@ -63,7 +56,7 @@ Judged run(Scenario s) {
     if (f.known) j.known.insert(f.known_id);
     else j.unknown.push_back(oracle::describe(f));
   }
-  EXPECT_EQ(children(), 0) << "a server outlived the run";
+  EXPECT_EQ(children(), 0u) << "a server outlived the run";
   return j;
 }
 
@@ -178,7 +171,7 @@ TEST(QsdGraphLive, ReproducersOfNodeNameGraphsReplayThroughTheStorageDaemon) {
   std::size_t judged = 0;
   for (const auto& l : r.lines) judged += !l.model.empty();
   EXPECT_GE(judged, 2u);
-  EXPECT_EQ(children(), 0);
+  EXPECT_EQ(children(), 0u);
 }
 
 }  // namespace
