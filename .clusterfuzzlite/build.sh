@@ -29,5 +29,6 @@ for t in $targets; do
         "$OUT/${t}_fuzzer_seed_corpus" "$SRC_DIR/corpus/$t"
   fi
   [ -f "$SRC_DIR/corpus/$t.dict" ] && cp "$SRC_DIR/corpus/$t.dict" "$OUT/${t}_fuzzer.dict"
+  [ -f "$SRC_DIR/fuzz/$t/${t}_fuzzer.options" ] && cp "$SRC_DIR/fuzz/$t/${t}_fuzzer.options" "$OUT/"
 done
 echo "built: $targets"

@@ -38,6 +38,15 @@ function(chaincheck_fuzz_target name)
     if(EXISTS ${dict})
       list(APPEND args -dict=${dict})
     endif()
+    # fuzz/<NAME>/<NAME>_fuzzer.options (OSS-Fuzz format) may bound max_len.
+    set(options ${CMAKE_CURRENT_SOURCE_DIR}/${name}_fuzzer.options)
+    if(EXISTS ${options})
+      file(STRINGS ${options} max_len REGEX "^max_len *= *[0-9]+")
+      if(max_len)
+        string(REGEX REPLACE "^max_len *= *([0-9]+).*" "\\1" max_len "${max_len}")
+        list(APPEND args -max_len=${max_len})
+      endif()
+    endif()
     # Run over a scratch copy so the smoke run never writes into the source corpus.
     add_test(NAME fuzz_smoke_${name}
              COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1

@@ -4,8 +4,8 @@
 
 #include <cassert>
 #include <cstdint>
-#include <iterator>
-#include <map>
+#include <algorithm>
+#include <cstddef>
 #include <vector>
 
 namespace chaincheck::model {
@@ -26,7 +26,7 @@ class ExtentMap {
  public:
   ExtentMap() = default;
   ExtentMap(u64 size, const V& fill) : size_(size) {
-    if (size_ > 0) runs_.emplace(0, fill);
+    if (size_ > 0) runs_.push_back({0, fill});
   }
 
   u64 size() const { return size_; }
@@ -34,58 +34,62 @@ class ExtentMap {
 
   // The run containing `off` (off < size()).
   // Sequential scans (maps, status walks) hit the cached run or its successor, so a walk
-  // over n extents costs O(n), not O(n log n) cache-missing tree searches.
+  // over n extents costs O(n), not O(n log n) searches.
   Extent<V> at(u64 off) const {
     assert(off < size_);
-    auto it = runs_.end();
-    if (cursor_valid_) {
-      auto c = cursor_;
-      if (c->first <= off) {
-        for (int step = 0; step < 2 && c != runs_.end(); ++step, ++c) {
-          auto n = std::next(c);
-          if (n == runs_.end() || off < n->first) {
-            it = c;
-            break;
-          }
-        }
+    std::size_t i = runs_.size();
+    for (std::size_t c = cursor_; c < cursor_ + 2 && c < runs_.size(); ++c) {
+      if (runs_[c].start > off) break;
+      if (c + 1 == runs_.size() || off < runs_[c + 1].start) {
+        i = c;
+        break;
       }
     }
-    if (it == runs_.end()) it = std::prev(runs_.upper_bound(off));
-    cursor_ = it;
-    cursor_valid_ = true;
-    auto next = std::next(it);
-    u64 end = next == runs_.end() ? size_ : next->first;
-    return {it->first, end - it->first, it->second};
+    if (i == runs_.size()) i = index_of(off);
+    cursor_ = i;
+    return extent(i);
   }
 
   // Set [off, off+len) to v; equal neighbours merge so the map stays canonical.
+  // The runs overlapping [off, off+len) are replaced in place by at most three (the kept
+  // head of the first, the new run, the kept tail of the last): no rebuild, no allocation
+  // unless the map grows past its capacity.
   void assign(u64 off, u64 len, const V& v) {
     assert(off + len <= size_);
-    cursor_valid_ = false;
     if (len == 0) return;
     u64 end = off + len;
-    split_at(off);
-    split_at(end);
-    auto first = runs_.find(off);
-    auto last = end == size_ ? runs_.end() : runs_.find(end);
-    runs_.erase(first, last);
-    auto it = runs_.emplace(off, v).first;
-    coalesce(it);
+    std::size_t a = index_of(off);
+    std::size_t b = end == size_ ? runs_.size() - 1 : index_of(end - 1);
+    std::size_t lo = a, hi = b + 1;
+    Run rep[3];
+    std::size_t k = 0;
+    if (runs_[a].start < off) rep[k++] = runs_[a];
+    bool merged_left = k ? rep[0].value == v : a > 0 && runs_[a - 1].value == v;
+    if (!merged_left) rep[k++] = Run{off, v};
+    bool tail = end < size_ && (hi == runs_.size() || runs_[hi].start != end);
+    if (tail) {
+      if (!(runs_[b].value == v)) rep[k++] = Run{end, runs_[b].value};
+    } else if (hi < runs_.size() && runs_[hi].value == v) {
+      ++hi;  // the run starting at `end` has the new value: it merges into ours
+    }
+    std::size_t old = hi - lo;
+    if (k > old) runs_.insert(runs_.begin() + static_cast<std::ptrdiff_t>(hi), k - old, Run{});
+    else if (k < old)
+      runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(lo + k),
+                  runs_.begin() + static_cast<std::ptrdiff_t>(hi));
+    for (std::size_t i = 0; i < k; ++i) runs_[lo + i] = rep[i];
   }
 
   // Grow (new bytes get `fill`) or shrink.
   void resize(u64 new_size, const V& fill) {
     if (new_size == size_) return;
-    cursor_valid_ = false;
     if (new_size < size_) {
-      runs_.erase(runs_.lower_bound(new_size), runs_.end());
+      runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(first_at_or_after(new_size)), runs_.end());
       size_ = new_size;
       return;
     }
-    u64 old = size_;
+    if (runs_.empty() || !(runs_.back().value == fill)) runs_.push_back({size_, fill});
     size_ = new_size;
-    auto it = runs_.emplace(old, fill).first;
-    coalesce(it);
   }
 
   // Calls f(Extent<V>) for each run clipped to [off, off+len) ∩ [0, size()).
@@ -93,19 +97,20 @@ class ExtentMap {
   void for_each(u64 off, u64 len, F&& f) const {
     if (off >= size_) return;
     u64 end = len > size_ - off ? size_ : off + len;
-    auto it = std::prev(runs_.upper_bound(off));
-    while (it != runs_.end() && it->first < end) {
-      auto next = std::next(it);
-      u64 run_end = next == runs_.end() ? size_ : next->first;
-      u64 s = it->first < off ? off : it->first;
+    for (std::size_t i = index_of(off); i < runs_.size() && runs_[i].start < end; ++i) {
+      u64 run_end = i + 1 == runs_.size() ? size_ : runs_[i + 1].start;
+      u64 s = runs_[i].start < off ? off : runs_[i].start;
       u64 e = run_end < end ? run_end : end;
-      f(Extent<V>{s, e - s, it->second});
-      it = next;
+      f(Extent<V>{s, e - s, runs_[i].value});
     }
   }
 
   std::vector<Extent<V>> extents(u64 off, u64 len) const {
     std::vector<Extent<V>> out;
+    if (off < size_ && len > 0) {
+      u64 end = len > size_ - off ? size_ : off + len;
+      out.reserve(index_of(end - 1) - index_of(off) + 1);
+    }
     for_each(off, len, [&](const Extent<V>& e) { out.push_back(e); });
     return out;
   }
@@ -113,45 +118,38 @@ class ExtentMap {
 
   bool operator==(const ExtentMap& o) const { return size_ == o.size_ && runs_ == o.runs_; }
 
-  ExtentMap(const ExtentMap& o) : size_(o.size_), runs_(o.runs_) {}
-  ExtentMap& operator=(const ExtentMap& o) {
-    size_ = o.size_;
-    runs_ = o.runs_;
-    cursor_valid_ = false;
-    return *this;
-  }
-  ExtentMap(ExtentMap&& o) noexcept : size_(o.size_), runs_(std::move(o.runs_)) { o.cursor_valid_ = false; }
-  ExtentMap& operator=(ExtentMap&& o) noexcept {
-    size_ = o.size_;
-    runs_ = std::move(o.runs_);
-    cursor_valid_ = false;
-    o.cursor_valid_ = false;
-    return *this;
-  }
-
  private:
-  // Make a run start exactly at `off` (no-op at 0, at size or on an existing boundary).
-  void split_at(u64 off) {
-    if (off == 0 || off >= size_) return;
-    auto it = std::prev(runs_.upper_bound(off));
-    if (it->first == off) return;
-    runs_.emplace_hint(std::next(it), off, it->second);
-  }
+  // Runs sorted by start, the first at 0, each to the next's start (the last to size_);
+  // a flat vector: the maps are small and rewritten often, and a tree costs one heap
+  // node per run (dominant under ASan in the fuzzers).
+  struct Run {
+    u64 start = 0;
+    V value{};
+    bool operator==(const Run&) const = default;
+  };
 
-  void coalesce(typename std::map<u64, V>::iterator it) {
-    auto next = std::next(it);
-    if (next != runs_.end() && next->second == it->second) runs_.erase(next);
-    if (it != runs_.begin()) {
-      auto prev = std::prev(it);
-      if (prev->second == it->second) runs_.erase(it);
-    }
+  Extent<V> extent(std::size_t i) const {
+    u64 end = i + 1 == runs_.size() ? size_ : runs_[i + 1].start;
+    return {runs_[i].start, end - runs_[i].start, runs_[i].value};
+  }
+  // Index of the first run starting at or after `off`.
+  std::size_t first_at_or_after(u64 off) const {
+    auto it = std::lower_bound(runs_.begin(), runs_.end(), off,
+                               [](const Run& r, u64 o) { return r.start < o; });
+    return static_cast<std::size_t>(it - runs_.begin());
+  }
+  // Index of the run containing `off` (off < size_).
+  std::size_t index_of(u64 off) const {
+    auto it = std::upper_bound(runs_.begin(), runs_.end(), off,
+                               [](u64 o, const Run& r) { return o < r.start; });
+    return static_cast<std::size_t>(it - runs_.begin()) - 1;
   }
 
   u64 size_ = 0;
-  std::map<u64, V> runs_;
+  std::vector<Run> runs_;
+  // A hint only (checked before use), so copies and moves need not reset it.
   // Not thread-safe: one ModelState per thread (campaign workers each own theirs).
-  mutable typename std::map<u64, V>::const_iterator cursor_{};
-  mutable bool cursor_valid_ = false;
+  mutable std::size_t cursor_ = 0;
 };
 
 }  // namespace chaincheck::model

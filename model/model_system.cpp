@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include <algorithm>
+#include <optional>
 
 #include "model/bitmaps.hpp"
 #include "model/filter_effects.hpp"
@@ -53,6 +54,8 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
   nbd.block_size.minimum = ex.request_block_size ? node_alignment(s, g, g.root) : 1;
   nbd.block_size.preferred = std::max<u64>(4096, nbd.block_size.minimum);
   u64 min_block = nbd.block_size.minimum;
+  // Both contexts answer from the same (rounded) status walk: compute it once.
+  std::optional<std::vector<StatusExtent>> status;
   for (Query q : queries) {
     if (q != Query::BaseAllocation && q != Query::AllocationDepth) continue;
     NbdContext c = q == Query::BaseAllocation ? NbdContext::BaseAllocation : NbdContext::AllocationDepth;
@@ -62,10 +65,13 @@ NbdObservation predict_nbd(const ModelState& s, const Graph& g, const ExportSpec
     r.context = to_string(c);
     r.offset = 0;
     r.request_length = nbd.export_size;
-    auto st = status_extents(s, g, g.root, 0, nbd.export_size);
-    if (min_block > 1) st = round_sticky(st, min_block, nbd.export_size);
+    if (!status) {
+      status = status_extents(s, g, g.root, 0, nbd.export_size);
+      if (min_block > 1) status = round_sticky(*status, min_block, nbd.export_size);
+    }
     std::vector<NbdExtent> ex_list;
-    for (const StatusExtent& e : st) {
+    ex_list.reserve(status->size());
+    for (const StatusExtent& e : *status) {
       BlockStatus b = e.status;
       if (faults.filters_add_depth && c == NbdContext::AllocationDepth && b.depth > 0) {
         // Injected fault: every filter above the first layer adds one.
