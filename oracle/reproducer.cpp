@@ -98,6 +98,13 @@ std::string scenario_to_transcript(const Scenario& s) {
       if (c.granularity) line += " -g " + std::to_string(*c.granularity);
       if (c.source_image) line += " -b " + quote(*c.source_image) + " -F " + fmt(*c.source_image);
       out += line + " -f " + fmt(c.image) + " " + quote(c.image) + " " + quote(c.bitmap) + "\n";
+    } else if (std::holds_alternative<StreamStep>(st) || std::holds_alternative<BlockCommitStep>(st)) {
+      // A QMP job on qemu-storage-daemon: the transcript grammar (impl/transcript) has no
+      // QMP, so the line is a comment that says so; chaincheck repro does not replay it.
+      nlohmann::json cmd = std::holds_alternative<StreamStep>(st) ? qmp_command(std::get<StreamStep>(st))
+                                                                   : qmp_command(std::get<BlockCommitStep>(st));
+      out += "# not replayable by chaincheck repro (a QMP job on qemu-storage-daemon, chain opened with "
+             "blockdev-add, node-name = image name): " + cmd.dump() + "\n";
     } else if (!std::holds_alternative<IoStep>(st)) {
       out += chain_step_line(st, formats) + "\n";
     } else {
