@@ -97,9 +97,11 @@ bool realize_job_step(const Step& step, const Workspace& ws, const ImageFormats&
       if (bc->options.base) args["base-node"] = node_of(nodes, *bc->options.base);
       run_job(qsd, "block-commit", args);
     }
-  } catch (...) {
+  } catch (const ToolError& e) {
+    // A daemon that died mid-job (e.g. an assertion, KF-035) says why in its log.
+    std::string why = qsd.running() ? std::string() : "; qemu-storage-daemon died: " + qsd.log_tail();
     quit(qsd);
-    throw;
+    throw ToolError(e.what() + why);
   }
   quit(qsd);
   return true;

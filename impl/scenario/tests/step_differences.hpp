@@ -41,4 +41,12 @@ inline std::vector<std::string> differences(const std::vector<Step>& steps, Laye
   return compare_layers(s, ws, formats, check);
 }
 
+// KF-035: block-stream into an extended-L2 top aborts qemu-storage-daemon (the KF-031
+// assertion in bdrv_co_do_copy_on_readv); the model keeps the intended result.
+inline bool hits_kf035(const std::vector<std::string>& diffs) {
+  for (const auto& d : diffs)
+    if (d.find("block-stream") != std::string::npos && d.find("skip_bytes < pnum") != std::string::npos) return true;
+  return false;
+}
+
 }  // namespace chaincheck::impl
