@@ -33,6 +33,27 @@ void set_backing(ModelState& s, int image, const Image* base) {
   q.backing_format = base->format();
 }
 
+// qcow2_get_host_offset answers at most to the end of the L2 slice holding `pos`
+// (l2-cache-entry-size = min(cluster, 4k)); raw answers any length.
+u64 slice_end(const Image& img, u64 pos) {
+  if (img.format() != ImageFormat::Qcow2) return ~u64{0};
+  const Qcow2Image& q = img.qcow2();
+  u64 slice = std::min<u64>(q.cluster_size(), 4096) / (q.extended_l2 ? 16 : 8) * q.cluster_size();
+  return round_down(pos, slice) + slice;
+}
+
+// bdrv_co_common_block_status_above walks layers[from], layers[from+1], ... as far as the
+// first that allocates `off` (all of them when none does): each layer's answer ends at its
+// L2 slice, so the walk's pnum does too. `st` is the model's answer for the same walk.
+u64 walk_pnum(const ModelState& s, const Graph& g, const std::vector<int>& layers, std::size_t from,
+              const BlockStatus& st, u64 off) {
+  u64 n = st.pnum;
+  std::size_t last = st.depth >= 1 ? from + st.depth - 1 : layers.size() - 1;
+  for (std::size_t i = from; i <= last && i < layers.size(); ++i)
+    n = std::min(n, slice_end(s.image(g.node(layers[i]).image), off) - off);
+  return n;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------ block-stream
@@ -62,11 +83,12 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
       n = std::min(kStreamChunk, len - off);
       // Allocated in the top: nothing to copy (bdrv_is_allocated).
       u64 pnum = 0;
+      const u64 top_end = slice_end(s.image(ti), off) - off;
       if (top_allocated(s, g, g.root, off, n, &pnum)) {
-        n = pnum;
+        n = std::min(pnum, top_end);
         continue;
       }
-      n = pnum;
+      n = std::min(pnum, top_end);
       // Copy what the backing .. base_overlay allocate (bdrv_is_allocated_above, include_base);
       // past the end of the backing chain: done.
       BlockStatus st = block_status(s, backing, backing.root, off, n);
@@ -74,7 +96,9 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
         n = len - off;
         continue;
       }
-      n = st.pnum;
+      // The chunk ends where a consulted layer's answer ends (its L2 slice): copy-on-read
+      // rounds each chunk to the top's clusters and tests each piece for zeroes on its own.
+      n = walk_pnum(s, backing, layers, 1, st, off);
       bool copy = st.depth >= 1 && st.depth <= static_cast<unsigned>(overlay_index);
       // stream_populate: a prefetch read through the copy-on-read filter (bottom =
       // base_overlay) copies the range into the top, rounded to its clusters; all-zero
@@ -123,7 +147,7 @@ std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOption
     // (blk_co_pwrite, no zero detection: zero clusters become zero-filled data).
     BlockStatus st = block_status(s, top, top.root, off, std::min(kCommitBufferSize, len - off));
     if (st.pnum == 0) break;
-    n = st.pnum;
+    n = walk_pnum(s, top, layers, t, st, off);
     if (st.depth >= 1 && st.depth <= static_cast<unsigned>(b - t)) {
       for (const auto& r : content(s, top, top.root, off, n))
         if (auto err = apply(s, gb, {OpKind::Write, r.start, r.length, r.value, false})) return err;
