@@ -42,16 +42,37 @@ u64 slice_end(const Image& img, u64 pos) {
   return round_down(pos, slice) + slice;
 }
 
-// bdrv_co_common_block_status_above walks layers[from], layers[from+1], ... as far as the
-// first that allocates `off` (all of them when none does): each layer's answer ends at its
-// L2 slice, so the walk's pnum does too. `st` is the model's answer for the same walk.
-u64 walk_pnum(const ModelState& s, const Graph& g, const std::vector<int>& layers, std::size_t from,
-              const BlockStatus& st, u64 off) {
-  u64 n = st.pnum;
-  std::size_t last = st.depth >= 1 ? from + st.depth - 1 : layers.size() - 1;
-  for (std::size_t i = from; i <= last && i < layers.size(); ++i)
-    n = std::min(n, slice_end(s.image(g.node(layers[i]).image), off) - off);
-  return n;
+// bdrv_is_allocated_above(layers[from], layers[last], include_base = true) as the jobs ask
+// it (want_zero = false): the first layer of from..last that allocates `off` answers with
+// its 1-based depth, 0 when none does. Each consulted layer cuts *pnum: a qcow2 layer at its
+// allocation change and its L2 slice end (qcow2_get_host_offset); a raw layer allocates the
+// whole request (raw_co_block_status without want_zero: no SEEK_DATA). Past the end of a
+// layer below `from` reads as zeroes that layer allocates; past the end of `from`: *pnum 0.
+unsigned allocated_above(const ModelState& s, const Graph& g, const std::vector<int>& layers, std::size_t from,
+                         std::size_t last, u64 off, u64 bytes, u64* pnum) {
+  u64 n = bytes;
+  for (std::size_t i = from; i <= last && i < layers.size(); ++i) {
+    const Image& img = s.image(g.node(layers[i]).image);
+    unsigned depth = static_cast<unsigned>(i - from + 1);
+    if (off >= node_length(s, g, layers[i])) {
+      *pnum = i == from ? 0 : n;
+      return i == from ? 0 : depth;
+    }
+    n = std::min(n, slice_end(img, off) - off);
+    if (img.format() == ImageFormat::Raw) {
+      *pnum = std::min(n, node_length(s, g, layers[i]) - off);
+      return depth;
+    }
+    u64 p = 0;
+    bool allocated = top_allocated(s, g, layers[i], off, n, &p);
+    n = std::min(n, p);
+    if (allocated) {
+      *pnum = n;
+      return depth;
+    }
+  }
+  *pnum = n;
+  return 0;
 }
 
 }  // namespace
@@ -76,8 +97,6 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
   const u64 len = node_length(s, g, g.root);
   // stream_run: nothing to stream when the device is the base's overlay.
   if (overlay_index > 0) {
-    Graph backing = g;
-    backing.root = layers[1];
     u64 n = 0;
     for (u64 off = 0; off < len; off += n) {
       n = std::min(kStreamChunk, len - off);
@@ -90,16 +109,16 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
       }
       n = std::min(pnum, top_end);
       // Copy what the backing .. base_overlay allocate (bdrv_is_allocated_above, include_base);
-      // past the end of the backing chain: done.
-      BlockStatus st = block_status(s, backing, backing.root, off, n);
-      if (st.pnum == 0) {
+      // past the end of the backing chain: done. The chunk ends where a consulted layer's
+      // answer ends: copy-on-read rounds each chunk to the top's clusters and tests each
+      // piece for zeroes on its own.
+      u64 m = 0;
+      bool copy = allocated_above(s, g, layers, 1, overlay_index, off, n, &m) > 0;
+      if (m == 0) {
         n = len - off;
         continue;
       }
-      // The chunk ends where a consulted layer's answer ends (its L2 slice): copy-on-read
-      // rounds each chunk to the top's clusters and tests each piece for zeroes on its own.
-      n = walk_pnum(s, backing, layers, 1, st, off);
-      bool copy = st.depth >= 1 && st.depth <= static_cast<unsigned>(overlay_index);
+      n = m;
       // stream_populate: a prefetch read through the copy-on-read filter (bottom =
       // base_overlay) copies the range into the top, rounded to its clusters; all-zero
       // pieces become write-zeroes without unmap (bdrv_co_do_copy_on_readv).
@@ -145,10 +164,9 @@ std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOption
     // commit_run: copy what top .. base_overlay allocate (bdrv_is_allocated_above,
     // include_base), read through the top's chain and written to the base as plain data
     // (blk_co_pwrite, no zero detection: zero clusters become zero-filled data).
-    BlockStatus st = block_status(s, top, top.root, off, std::min(kCommitBufferSize, len - off));
-    if (st.pnum == 0) break;
-    n = walk_pnum(s, top, layers, t, st, off);
-    if (st.depth >= 1 && st.depth <= static_cast<unsigned>(b - t)) {
+    bool copy = allocated_above(s, g, layers, t, b - 1, off, std::min(kCommitBufferSize, len - off), &n) > 0;
+    if (n == 0) break;
+    if (copy) {
       for (const auto& r : content(s, top, top.root, off, n))
         if (auto err = apply(s, gb, {OpKind::Write, r.start, r.length, r.value, false})) return err;
     }

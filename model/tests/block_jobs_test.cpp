@@ -86,6 +86,35 @@ TEST_F(BlockJobs, BlockCommitOfTheIntermediateWritesDataIntoTheBaseAndRebasesThe
   EXPECT_EQ(bytes("top.qcow2"), before);
 }
 
+// The intermediate's 512-byte clusters have 32k L2 slices: the stream's chunk ends at 32k,
+// so copy-on-read tests [24k, 32k) for zeroes on its own (a zero cluster), not together with
+// the non-zero byte at 52k (as live: BlockJobsLiveProperty, generator seed 5).
+TEST_F(BlockJobs, StreamChunksEndAtTheL2SliceOfEveryLayerConsulted) {
+  qcow2("l0.qcow2", 64 * KiB, {}, ImageFormat::Qcow2, 20);
+  write("l0.qcow2", 53248, 1, 187);
+  qcow2("l1.qcow2", std::nullopt, "l0.qcow2", ImageFormat::Qcow2, 9);
+  write("l1.qcow2", 19456, 2 * KiB, 212);
+  qcow2("l2.qcow2", 1 * MiB, "l1.qcow2", ImageFormat::Qcow2, 12);
+  ok(stream_image(s, {.image = "l2.qcow2"}));
+  EXPECT_EQ(types("l2.qcow2"), (Types{{0, 24 * KiB, T::Normal},
+                                      {24 * KiB, 8 * KiB, T::ZeroPlain},
+                                      {32 * KiB, 32 * KiB, T::Normal},
+                                      {64 * KiB, 960 * KiB, T::Unallocated}}));
+}
+
+// A raw layer asked without want_zero allocates the whole request (no SEEK_DATA): each 512k
+// chunk is one copy-on-read piece, data as soon as any byte of it is not zero, so the raw
+// file's holes do not become zero clusters (as live: BlockJobsLiveProperty, seed 8).
+TEST_F(BlockJobs, StreamOverARawLayerCopiesWholeChunksAsData) {
+  raw("l0.raw", 1 * MiB);
+  write("l0.raw", 0, 4 * KiB, 1);
+  write("l0.raw", 600 * KiB, 4 * KiB, 2);
+  qcow2("l1.qcow2", std::nullopt, "l0.raw", ImageFormat::Raw, 12);
+  ok(stream_image(s, {.image = "l1.qcow2"}));
+  EXPECT_EQ(types("l1.qcow2"), (Types{{0, 1 * MiB, T::Normal}}));
+  EXPECT_FALSE(s.image(s.find("l1.qcow2")).qcow2().backing_file);
+}
+
 TEST_F(BlockJobs, BlockCommitRefusesATopOutsideTheChainAndABaseAboveTheTop) {
   three_layers();
   EXPECT_TRUE(block_commit_image(s, {.overlay = "top.qcow2", .top = "nothere.qcow2"}));
