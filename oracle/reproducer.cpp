@@ -158,6 +158,11 @@ std::string reproducer_script(const Scenario& s, const Finding& f) {
   if (s.seed) out += "# campaign seed " + std::to_string(s.seed) + "\n";
   for (const auto& [k, v] : f.versions) out += "# " + k + " " + v + "\n";
   out += "# replay: chaincheck repro THIS_FILE\n";
+  for (const Step& st : s.steps)
+    if (std::holds_alternative<StreamStep>(st) || std::holds_alternative<BlockCommitStep>(st)) {
+      out += "# NOTE: block-job steps (QMP on qemu-storage-daemon) are comment lines below: the replay skips them\n";
+      break;
+    }
   return out + scenario_to_transcript(s);
 }
 

@@ -99,6 +99,8 @@ bool realize_job_step(const Step& step, const Workspace& ws, const ImageFormats&
     }
   } catch (const ToolError& e) {
     // A daemon that died mid-job (e.g. an assertion, KF-035) says why in its log.
+    // A closed connection may come just before the process ends: give it a moment.
+    for (int i = 0; i < 50 && qsd.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::string why = qsd.running() ? std::string() : "; qemu-storage-daemon died: " + qsd.log_tail();
     quit(qsd);
     throw ToolError(e.what() + why);
