@@ -1,9 +1,15 @@
 #include "model/chain_step_generator.hpp"
 
+#include "model/block_job_generator.hpp"
+
 namespace chaincheck::model {
 
 void maybe_add_chain_step(Chooser& c, const std::vector<GeneratedLayer>& layers, Scenario& s) {
-  if (!layers.empty() && c.chance(15)) add_chain_step(c, layers, s);
+  if (layers.empty() || !c.chance(15)) return;
+  // One in four of these is a block job instead (drawn only here, so older seeds that drew
+  // no chain operation stay as they were).
+  if (layers.size() >= 2 && c.chance(25) && add_job_step(c, layers, s)) return;
+  add_chain_step(c, layers, s);
 }
 
 void add_chain_step(Chooser& c, const std::vector<GeneratedLayer>& layers, Scenario& s) {

@@ -107,6 +107,10 @@ void read_through(ModelState& s, const Graph& g, u64 offset, u64 length) {
   read_node(s, g, g.root, offset, length, false);
 }
 
+void read_copy_on_read(ModelState& s, const Graph& g, u64 offset, u64 length) {
+  read_node(s, g, g.root, offset, length, true);
+}
+
 void read_export(ModelState& s, const Graph& g, u64 chunk) {
   u64 len = node_length(s, g, g.root);
   for (u64 start = 0; start < len; start += chunk) {

@@ -31,6 +31,9 @@ bool has_copy_on_read(const Graph& g);
 // reports them; an all-zero piece is written as write-zeroes without unmap, any other as
 // data (BDRV_REQ_WRITE_UNCHANGED). Reads of unallocated pieces go on into the backing.
 void read_through(ModelState& s, const Graph& g, u64 offset, u64 length);
+// The same read flagged BDRV_REQ_COPY_ON_READ from the root down (what block-stream's
+// copy-on-read filter passes to the top image for a range it must populate).
+void read_copy_on_read(ModelState& s, const Graph& g, u64 offset, u64 length);
 
 // The NBD client reads the whole export in `chunk`-sized requests (impl read_runs: 1 MiB).
 // With structured replies QEMU's server reads only what the export's block status does not

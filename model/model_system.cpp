@@ -34,6 +34,10 @@ std::string apply_step(ModelState& s, const Step& step) {
       err = apply_chain_step(s, *cv);
     } else if (auto* b = std::get_if<BitmapStep>(&step)) {
       err = apply_bitmap_command(s, b->command);
+    } else if (auto* js = std::get_if<StreamStep>(&step)) {
+      err = apply_job_step(s, *js);
+    } else if (auto* jc = std::get_if<BlockCommitStep>(&step)) {
+      err = apply_job_step(s, *jc);
     } else {
       const IoStep& io = std::get<IoStep>(step);
       err = apply(s, build_graph(s, io.graph), io.op, OpenOptions{true});

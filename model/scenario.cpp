@@ -101,6 +101,8 @@ std::string describe(const Step& step) {
   if (auto* c = std::get_if<CommitStep>(&step)) return describe(*c);
   if (auto* r = std::get_if<RebaseStep>(&step)) return describe(*r);
   if (auto* v = std::get_if<ConvertStep>(&step)) return describe(*v);
+  if (auto* j = std::get_if<StreamStep>(&step)) return describe(*j);
+  if (auto* j = std::get_if<BlockCommitStep>(&step)) return describe(*j);
   if (auto* b = std::get_if<BitmapStep>(&step)) {
     const BitmapCommand& c = b->command;
     std::string out = "bitmap";

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/chain_steps.hpp"
+#include "model/block_job_steps.hpp"
 #include "model/bitmaps.hpp"
 #include "model/graph.hpp"
 #include "model/operations.hpp"
@@ -59,7 +60,8 @@ struct IoStep { GraphSpec graph; GuestOp op; };
 // qemu-img bitmap on one image (model/bitmaps.hpp).
 struct BitmapStep { BitmapCommand command; };
 
-using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep, BitmapStep>;
+using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep, BitmapStep,
+                          StreamStep, BlockCommitStep>;  // jobs: model/block_job_steps.hpp
 std::string describe(const Step& step);
 
 enum class Query {

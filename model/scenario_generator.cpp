@@ -148,7 +148,8 @@ bool bitmaps_fit(const Scenario& s) {
   if (has_kind(g, NodeKind::CopyOnRead) || filter_between_layers(g) || file_filters_anywhere(g)) return false;
   for (const Step& st : s.steps)
     if (std::holds_alternative<CommitStep>(st) || std::holds_alternative<RebaseStep>(st) ||
-        std::holds_alternative<ConvertStep>(st))
+        std::holds_alternative<ConvertStep>(st) || std::holds_alternative<StreamStep>(st) ||
+        std::holds_alternative<BlockCommitStep>(st))
       return false;
   return true;
 }

@@ -217,7 +217,7 @@ Scenario scenario_from_json(const json& j) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::string path = "steps[" + std::to_string(i) + "]";
     const json& st = steps[i];
-    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}, {\"bitmap\": ...}");
+    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}, {\"bitmap\": ...}, {\"stream\": ...}, {\"block-commit\": ...}");
     if (st.contains("create")) {
       s.steps.push_back(CreateStep{create_from_json(st["create"], path + ".create")});
     } else if (st.contains("truncate")) {
@@ -249,8 +249,13 @@ Scenario scenario_from_json(const json& j) {
       s.steps.push_back(convert_step_from_json(st["convert"], path + ".convert"));
     } else if (st.contains("bitmap")) {
       s.steps.push_back(BitmapStep{bitmap_from_json(st["bitmap"], path + ".bitmap")});
+    } else if (st.contains("stream")) {
+      s.steps.push_back(stream_step_from_json(st["stream"], path + ".stream"));
+    } else if (st.contains("block-commit")) {
+      s.steps.push_back(block_commit_step_from_json(st["block-commit"], path + ".block-commit"));
     } else {
-      fail(path, "unknown step '" + st.begin().key() + "' (expected create, truncate, io, commit, rebase, convert or bitmap)");
+      fail(path, "unknown step '" + st.begin().key() +
+                     "' (expected create, truncate, io, commit, rebase, convert, bitmap, stream or block-commit)");
     }
   }
   if (j.contains("export")) {
@@ -356,6 +361,10 @@ json to_json(const Scenario& s) {
       steps.push_back({{"rebase", to_json(*rb)}});
     } else if (auto* cv = std::get_if<ConvertStep>(&st)) {
       steps.push_back({{"convert", to_json(*cv)}});
+    } else if (auto* js = std::get_if<StreamStep>(&st)) {
+      steps.push_back({{"stream", to_json(*js)}});
+    } else if (auto* jc = std::get_if<BlockCommitStep>(&st)) {
+      steps.push_back({{"block-commit", to_json(*jc)}});
     } else if (auto* b = std::get_if<BitmapStep>(&st)) {
       const BitmapCommand& c = b->command;
       json acts = json::array();

@@ -24,6 +24,8 @@ bool names_image(const Step& st, const std::string& name) {
   if (auto* c = std::get_if<CommitStep>(&st)) v = images_named(*c);
   if (auto* r = std::get_if<RebaseStep>(&st)) v = images_named(*r);
   if (auto* x = std::get_if<ConvertStep>(&st)) v = images_named(*x);
+  if (auto* j = std::get_if<StreamStep>(&st)) v = images_named(*j);
+  if (auto* j = std::get_if<BlockCommitStep>(&st)) v = images_named(*j);
   return std::find(v.begin(), v.end(), name) != v.end();
 }
 
@@ -77,7 +79,8 @@ std::vector<Scenario> simplifications(const Scenario& s) {
   for (std::size_t i = s.steps.size(); i-- > 0;) {
     const Step& st = s.steps[i];
     if (!std::holds_alternative<IoStep>(st) && !std::holds_alternative<CommitStep>(st) &&
-        !std::holds_alternative<RebaseStep>(st) && !std::holds_alternative<ConvertStep>(st))
+        !std::holds_alternative<RebaseStep>(st) && !std::holds_alternative<ConvertStep>(st) &&
+        !std::holds_alternative<StreamStep>(st) && !std::holds_alternative<BlockCommitStep>(st))
       continue;
     Scenario c = s;
     c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));

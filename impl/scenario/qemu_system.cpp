@@ -19,6 +19,7 @@
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/qemu_tools/qemu_img_bitmap.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
+#include "impl/scenario/block_jobs_real.hpp"
 #include "impl/scenario/chain_steps_real.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
@@ -238,6 +239,8 @@ std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, I
         formats.emplace(t->name, ImageFormat::Raw);
       } else if (realize_chain_step(step, img, formats)) {
         // commit / rebase / convert (impl/scenario/chain_steps_real.cpp)
+      } else if (realize_job_step(step, ws, formats)) {
+        // block-stream / block-commit on qemu-storage-daemon (impl/scenario/block_jobs_real.cpp)
       } else if (auto* b = std::get_if<BitmapStep>(&step)) {
         run_bitmap(b->command, formats, ws);
       } else {

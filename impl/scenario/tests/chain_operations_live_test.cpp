@@ -6,8 +6,10 @@
 
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
+#include "impl/scenario/tests/step_differences.hpp"
 #include "impl/scenario/qemu_system.hpp"
 #include "model/chain.hpp"
+#include "model/block_job_generator.hpp"
 #include "model/chain_step_generator.hpp"
 #include "model/model_system.hpp"
 #include "model/tests/rc_chooser.hpp"
@@ -35,32 +37,6 @@ Step write(const std::string& img, u64 off, u64 len, std::uint8_t p) {
 }
 Step zero(const std::string& img, u64 off, u64 len, bool unmap = false) {
   return IoStep{GraphSpec::of_image(img), {OpKind::WriteZeroes, off, len, 0, unmap}};
-}
-
-// Runs the steps on the model and on the real tools; returns what differs (empty: agree).
-// With `before_last`, the layers are first compared before the last step too, and what
-// differs there is put in *before_last (the chain operation is then not to blame).
-std::vector<std::string> differences(const std::vector<Step>& steps, LayerCheck check = {},
-                                     std::vector<std::string>* before_last = nullptr) {
-  Workspace ws;
-  ImageFormats formats;
-  ModelState s;
-  s.host = measure_host_fs();
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    if (before_last && i + 1 == steps.size()) {
-      *before_last = compare_layers(s, ws, formats, check);
-      if (!before_last->empty()) return out;
-    }
-    Scenario one;
-    one.steps = {steps[i]};
-    std::string real_error = realize_steps(one, ws, formats).at(0);
-    std::string model_error = apply_step(s, steps[i]);
-    if (model_error.empty() != real_error.empty())
-      out.push_back("step " + describe(steps[i]) + ": model '" + model_error + "', real '" + real_error + "'");
-  }
-  if (!out.empty()) return out;
-  return compare_layers(s, ws, formats, check);
 }
 
 #define EXPECT_AGREES(steps, ...)                           \
@@ -181,7 +157,8 @@ TEST(ChainOperationsLive, ConvertIntoAnExistingTargetZeroesUnlessTargetIsZero) {
 
 
 // A random chain (up to 3 layers, guest writes, zeroes, discards), then one random commit,
-// rebase or convert: every layer must be what the model says. 20 cases (RC_PARAMS in CMake).
+// rebase or convert, or (one in four) a block-stream / block-commit job: every layer must be
+// what the model says. 20 cases (RC_PARAMS in CMake).
 RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChainOperation, ()) {
   model::testing::RcChooser chooser;
   GeneratorConfig cfg;
@@ -199,10 +176,13 @@ RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChai
     if (auto* c = std::get_if<CreateStep>(&st))
       layers.push_back({c->options.name, c->options.format, before.image(before.find(c->options.name)).guest_length()});
   }
-  add_chain_step(chooser, layers, sc);
+  // One in four a block job (qemu-storage-daemon) instead of a qemu-img operation.
+  if (!(layers.size() >= 2 && chooser.chance(25) && add_job_step(chooser, layers, sc))) add_chain_step(chooser, layers, sc);
   RC_CLASSIFY(std::holds_alternative<CommitStep>(sc.steps.back()), "commit");
   RC_CLASSIFY(std::holds_alternative<RebaseStep>(sc.steps.back()), "rebase");
   RC_CLASSIFY(std::holds_alternative<ConvertStep>(sc.steps.back()), "convert");
+  RC_CLASSIFY(std::holds_alternative<StreamStep>(sc.steps.back()), "block-stream");
+  RC_CLASSIFY(std::holds_alternative<BlockCommitStep>(sc.steps.back()), "block-commit");
   for (const Step& st : sc.steps) RC_LOG() << describe(st) << "\n";
   std::vector<std::string> before_op;
   // Raw files are read by the operation and by the check: their SEEK_DATA answer is not
@@ -211,6 +191,7 @@ RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChai
   // A layer that already differs before the chain operation is another rule's business
   // (e.g. host-filesystem allocation after write-zeroes on raw): not this property's case.
   RC_PRE(before_op.empty());
+  RC_PRE(!hits_kf035(diffs));  // known: block-stream into extended L2 aborts QEMU
   for (const auto& d : diffs) RC_LOG() << d << "\n";
   RC_ASSERT(diffs.empty());
 }

@@ -1,0 +1,16 @@
+// The campaign generator's block jobs (QMP block-stream, block-commit of an intermediate
+// layer), drawn by maybe_add_chain_step in place of a qemu-img chain operation.
+#pragma once
+
+#include <vector>
+
+#include "model/chain_step_generator.hpp"
+
+namespace chaincheck::model {
+
+// `layers` bottom first, each backing the next. Appends a StreamStep of the top or a
+// BlockCommitStep of an intermediate layer; false (nothing appended) when the chain has
+// no layer a job fits.
+bool add_job_step(Chooser& c, const std::vector<GeneratedLayer>& layers, Scenario& s);
+
+}  // namespace chaincheck::model

@@ -1,0 +1,107 @@
+#include "model/block_job_steps.hpp"
+
+#include "model/scenario_json.hpp"
+
+namespace chaincheck::model {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) { throw ScenarioError(path + ": " + what); }
+
+void only_keys(const json& j, const std::string& path, std::initializer_list<const char*> keys) {
+  if (!j.is_object()) fail(path, "expected an object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    bool known = false;
+    for (const char* k : keys) known = known || it.key() == k;
+    if (!known) fail(path + "." + it.key(), "unknown field");
+  }
+}
+
+std::string string_field(const json& j, const std::string& path, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end()) fail(path + "." + key, "missing");
+  if (!it->is_string() || it->get<std::string>().empty()) fail(path + "." + key, "expected an image name");
+  return it->get<std::string>();
+}
+
+std::optional<std::string> optional_string(const json& j, const std::string& path, const char* key) {
+  if (!j.contains(key)) return std::nullopt;
+  return string_field(j, path, key);
+}
+
+}  // namespace
+
+std::string describe(const StreamStep& s) {
+  return "block-stream " + s.options.image + (s.options.base ? " base=" + *s.options.base : std::string());
+}
+
+std::string describe(const BlockCommitStep& s) {
+  return "block-commit " + s.options.top + " of " + s.options.overlay +
+         (s.options.base ? " into " + *s.options.base : std::string(" into the bottom"));
+}
+
+std::optional<OpError> apply_job_step(ModelState& state, const StreamStep& s) { return stream_image(state, s.options); }
+std::optional<OpError> apply_job_step(ModelState& state, const BlockCommitStep& s) {
+  return block_commit_image(state, s.options);
+}
+
+json to_json(const StreamStep& s) {
+  json j = {{"image", s.options.image}};
+  if (s.options.base) j["base"] = *s.options.base;
+  return j;
+}
+
+json to_json(const BlockCommitStep& s) {
+  json j = {{"overlay", s.options.overlay}, {"top", s.options.top}};
+  if (s.options.base) j["base"] = *s.options.base;
+  return j;
+}
+
+StreamStep stream_step_from_json(const json& body, const std::string& path) {
+  only_keys(body, path, {"image", "base"});
+  StreamStep s;
+  s.options.image = string_field(body, path, "image");
+  s.options.base = optional_string(body, path, "base");
+  if (s.options.base == s.options.image) fail(path + ".base", "must differ from image");
+  return s;
+}
+
+BlockCommitStep block_commit_step_from_json(const json& body, const std::string& path) {
+  only_keys(body, path, {"overlay", "top", "base"});
+  BlockCommitStep s;
+  s.options.overlay = string_field(body, path, "overlay");
+  s.options.top = string_field(body, path, "top");
+  s.options.base = optional_string(body, path, "base");
+  if (s.options.top == s.options.overlay)
+    fail(path + ".top", "must differ from overlay (an active commit is not a block-commit step)");
+  if (s.options.base == s.options.top) fail(path + ".base", "must differ from top");
+  return s;
+}
+
+json qmp_command(const StreamStep& s) {
+  json a = {{"job-id", "job0"}, {"device", s.options.image}};
+  if (s.options.base) a["base-node"] = *s.options.base;
+  return {{"execute", "block-stream"}, {"arguments", a}};
+}
+
+json qmp_command(const BlockCommitStep& s) {
+  json a = {{"job-id", "job0"}, {"device", s.options.overlay}, {"top-node", s.options.top}};
+  if (s.options.base) a["base-node"] = *s.options.base;
+  return {{"execute", "block-commit"}, {"arguments", a}};
+}
+
+std::vector<std::string> images_named(const StreamStep& s) {
+  std::vector<std::string> v{s.options.image};
+  if (s.options.base) v.push_back(*s.options.base);
+  return v;
+}
+
+std::vector<std::string> images_named(const BlockCommitStep& s) {
+  std::vector<std::string> v{s.options.overlay, s.options.top};
+  if (s.options.base) v.push_back(*s.options.base);
+  return v;
+}
+
+}  // namespace chaincheck::model

@@ -1,0 +1,31 @@
+// Block jobs of qemu-storage-daemon (QMP block-stream, block-commit of an intermediate
+// node): what each does to every layer's metadata and content, as the sequence of reads
+// and writes the job issues (effects per cluster from operations.cpp / filter_effects.cpp).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "model/operations.hpp"
+
+namespace chaincheck::model {
+
+// block-stream device=IMAGE [base-node=BASE]: IMAGE's chain opened from its header.
+struct StreamOptions {
+  std::string image;
+  std::optional<std::string> base;  // an image of IMAGE's backing chain; none: stream it all
+  bool operator==(const StreamOptions&) const = default;
+};
+
+// block-commit device=OVERLAY top-node=TOP [base-node=BASE], TOP below OVERLAY (not active).
+struct BlockCommitOptions {
+  std::string overlay;  // the chain's active layer, opened from its header
+  std::string top;      // an image of OVERLAY's backing chain
+  std::optional<std::string> base;  // below TOP; none: the bottom of the chain
+  bool operator==(const BlockCommitOptions&) const = default;
+};
+
+std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o);
+std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOptions& o);
+
+}  // namespace chaincheck::model
