@@ -1,5 +1,6 @@
 #include "model/chain_steps.hpp"
 
+#include "model/json_fields.hpp"
 #include "model/scenario_json.hpp"
 #include "model/sizes.hpp"
 
@@ -9,16 +10,8 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) { throw ScenarioError(path + ": " + what); }
-
-void only_keys(const json& j, const std::string& path, std::initializer_list<const char*> keys) {
-  if (!j.is_object()) fail(path, "expected an object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool known = false;
-    for (const char* k : keys) known = known || it.key() == k;
-    if (!known) fail(path + "." + it.key(), "unknown field");
-  }
-}
+using json_fields::fail;
+using json_fields::only_keys;
 
 std::string string_field(const json& j, const std::string& path, const char* key) {
   auto it = j.find(key);

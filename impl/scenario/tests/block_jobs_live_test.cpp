@@ -12,30 +12,6 @@ namespace {
 
 constexpr u64 KiB = 1024;
 
-model::CreateOptions qcow2(const std::string& name, std::optional<u64> size, std::optional<std::string> backing = {},
-                           unsigned cluster_bits = 16, ImageFormat backing_format = ImageFormat::Qcow2) {
-  model::CreateOptions o{.name = name, .format = ImageFormat::Qcow2, .size = size, .cluster_bits = cluster_bits};
-  o.backing_file = backing;
-  if (backing) o.backing_format = backing_format;
-  return o;
-}
-Step create(model::CreateOptions o) { return CreateStep{std::move(o)}; }
-Step raw(const std::string& name, u64 size) {
-  return CreateStep{model::CreateOptions{.name = name, .format = ImageFormat::Raw, .size = size}};
-}
-Step write(const std::string& img, u64 off, u64 len, std::uint8_t p) {
-  return IoStep{GraphSpec::of_image(img), {OpKind::Write, off, len, p, false}};
-}
-Step zero(const std::string& img, u64 off, u64 len, bool unmap = false) {
-  return IoStep{GraphSpec::of_image(img), {OpKind::WriteZeroes, off, len, 0, unmap}};
-}
-
-#define EXPECT_AGREES(steps, ...)                              \
-  do {                                                         \
-    auto diffs = differences(steps __VA_OPT__(, ) __VA_ARGS__); \
-    for (const auto& d : diffs) ADD_FAILURE() << d;            \
-  } while (0)
-
 // base <- mid <- top: data, zero-filled data, zero clusters and partial clusters in each.
 std::vector<Step> three_layers(unsigned top_bits = 16, unsigned mid_bits = 16) {
   return {create(qcow2("base.qcow2", 1024 * KiB)), write("base.qcow2", 0, 64 * KiB, 1),

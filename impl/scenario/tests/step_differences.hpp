@@ -3,6 +3,7 @@
 // live tests.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,5 +49,32 @@ inline bool hits_kf035(const std::vector<std::string>& diffs) {
     if (d.find("block-stream") != std::string::npos && d.find("skip_bytes < pnum") != std::string::npos) return true;
   return false;
 }
+
+// Step builders for the chain-operation and block-job live tests.
+inline model::CreateOptions qcow2(const std::string& name, std::optional<u64> size,
+                                  std::optional<std::string> backing = {}, unsigned cluster_bits = 16,
+                                  ImageFormat backing_format = ImageFormat::Qcow2) {
+  model::CreateOptions o{.name = name, .format = ImageFormat::Qcow2, .size = size, .cluster_bits = cluster_bits};
+  o.backing_file = backing;
+  if (backing) o.backing_format = backing_format;
+  return o;
+}
+inline Step create(model::CreateOptions o) { return CreateStep{std::move(o)}; }
+inline Step raw(const std::string& name, u64 size) {
+  return CreateStep{model::CreateOptions{.name = name, .format = ImageFormat::Raw, .size = size}};
+}
+inline Step write(const std::string& img, u64 off, u64 len, std::uint8_t p) {
+  return IoStep{GraphSpec::of_image(img), {OpKind::Write, off, len, p, false}};
+}
+inline Step zero(const std::string& img, u64 off, u64 len, bool unmap = false) {
+  return IoStep{GraphSpec::of_image(img), {OpKind::WriteZeroes, off, len, 0, unmap}};
+}
+
+// Every difference between model and real layers is one test failure.
+#define EXPECT_AGREES(steps, ...)                                \
+  do {                                                           \
+    auto diffs = differences(steps __VA_OPT__(, ) __VA_ARGS__);  \
+    for (const auto& d : diffs) ADD_FAILURE() << d;              \
+  } while (0)
 
 }  // namespace chaincheck::impl
