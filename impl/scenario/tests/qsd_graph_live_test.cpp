@@ -155,6 +155,26 @@ TEST(QsdGraphLive, CopyOnReadIntoSubclustersKillsQemuAndIsReportedAsKF031) {
   EXPECT_TRUE(j.known.count("KF-031"));
 }
 
+TEST(QsdGraphLive, CopyOnReadPastTheRequestInASubclusteredClusterKillsQemuAndIsReportedAsKF032) {
+  // Extended L2 (4 KiB subclusters of 128 KiB): the overlay allocates 8k..12k and 16k..20k.
+  // The server reads 0..8k (the backing's data); copy-on-read rounds it to the whole cluster
+  // and keeps walking its pieces after the request is complete, into the allocated ones.
+  Scenario s = scenario_from_text(R"({"name":"kf032","steps":[
+    {"create":{"name":"base.qcow2","format":"qcow2","size":"1M"}},
+    {"io":{"image":"base.qcow2","op":"write","offset":0,"length":"1M","pattern":1}},
+    {"create":{"name":"top.qcow2","format":"qcow2","backing":"base.qcow2","backing_format":"qcow2",
+               "cluster_size":"128k","extended_l2":true}},
+    {"io":{"image":"top.qcow2","op":"write","offset":"8k","length":"4k","pattern":2}},
+    {"io":{"image":"top.qcow2","op":"write","offset":"16k","length":"4k","pattern":3}}],
+    "export":{"graph":{"filter":"copy-on-read","child":{"image":"top.qcow2"}}},
+    "queries":["base:allocation","content"]})");
+  Judged j = run(s);
+  const Observation& o = j.result.observed;
+  EXPECT_FALSE(o.server_crash.empty()) << o.error;
+  EXPECT_TRUE(j.known.count("KF-032")) << o.server_crash;
+  EXPECT_EQ(children(), 0u);
+}
+
 TEST(QsdGraphLive, ReproducersOfNodeNameGraphsReplayThroughTheStorageDaemon) {
   Scenario s = two_layers(kThrottleBetween);
   std::string script = oracle::scenario_to_transcript(s);
