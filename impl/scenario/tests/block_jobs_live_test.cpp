@@ -109,22 +109,8 @@ RC_GTEST_PROP(BlockJobsLiveProperty, EveryLayerMatchesTheModelAfterOneBlockJob, 
   const auto seed = *rc::gen::noShrink(rc::gen::arbitrary<std::uint64_t>());
   RC_LOG() << "generator seed " << seed << "\n";
   RandomChooser chooser(seed);
-  GeneratorConfig cfg;
-  cfg.max_layers = 3;
-  cfg.max_ops_per_layer = 3;
-  cfg.max_image_size = 1024 * KiB;
-  cfg.filters = false;
-  cfg.unaligned_raw = false;
-  cfg.chain_operations = false;
-  cfg.bitmaps = false;
-  Scenario sc = generate_scenario(chooser, cfg);
-  ModelState before;
-  std::vector<GeneratedLayer> layers;
-  for (const Step& st : sc.steps) {
-    apply_step(before, st);
-    if (auto* c = std::get_if<CreateStep>(&st))
-      layers.push_back({c->options.name, c->options.format, before.image(before.find(c->options.name)).guest_length()});
-  }
+  Scenario sc = generate_scenario(chooser, plain_chain_config());
+  std::vector<GeneratedLayer> layers = generated_layers(sc);
   RC_PRE(add_job_step(chooser, layers, sc));
   RC_CLASSIFY(std::holds_alternative<StreamStep>(sc.steps.back()), "block-stream");
   RC_CLASSIFY(std::holds_alternative<BlockCommitStep>(sc.steps.back()), "block-commit");

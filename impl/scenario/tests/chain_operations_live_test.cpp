@@ -137,21 +137,8 @@ TEST(ChainOperationsLive, ConvertIntoAnExistingTargetZeroesUnlessTargetIsZero) {
 // what the model says. 20 cases (RC_PARAMS in CMake).
 RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChainOperation, ()) {
   model::testing::RcChooser chooser;
-  GeneratorConfig cfg;
-  cfg.max_layers = 3;
-  cfg.max_ops_per_layer = 3;
-  cfg.max_image_size = 1024 * KiB;
-  cfg.filters = false;
-  cfg.unaligned_raw = false;
-  cfg.chain_operations = false;
-  Scenario sc = generate_scenario(chooser, cfg);
-  ModelState before;
-  std::vector<GeneratedLayer> layers;
-  for (const Step& st : sc.steps) {
-    apply_step(before, st);
-    if (auto* c = std::get_if<CreateStep>(&st))
-      layers.push_back({c->options.name, c->options.format, before.image(before.find(c->options.name)).guest_length()});
-  }
+  Scenario sc = generate_scenario(chooser, plain_chain_config());
+  std::vector<GeneratedLayer> layers = generated_layers(sc);
   // One in four a block job (qemu-storage-daemon) instead of a qemu-img operation.
   if (!(layers.size() >= 2 && chooser.chance(25) && add_job_step(chooser, layers, sc))) add_chain_step(chooser, layers, sc);
   RC_CLASSIFY(std::holds_alternative<CommitStep>(sc.steps.back()), "commit");

@@ -10,7 +10,9 @@
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
 #include "impl/scenario/qemu_system.hpp"
+#include "model/chain_step_generator.hpp"
 #include "model/model_system.hpp"
+#include "model/scenario_generator.hpp"
 
 namespace chaincheck::impl {
 
@@ -76,5 +78,31 @@ inline Step zero(const std::string& img, u64 off, u64 len, bool unmap = false) {
     auto diffs = differences(steps __VA_OPT__(, ) __VA_ARGS__);  \
     for (const auto& d : diffs) ADD_FAILURE() << d;              \
   } while (0)
+
+// The chains the chain-operation and block-job properties start from: up to three layers
+// of at most 1 MiB, no filters, bitmaps or chain steps of the generator's own.
+inline GeneratorConfig plain_chain_config() {
+  GeneratorConfig cfg;
+  cfg.max_layers = 3;
+  cfg.max_ops_per_layer = 3;
+  cfg.max_image_size = 1024 * 1024;
+  cfg.filters = false;
+  cfg.unaligned_raw = false;
+  cfg.chain_operations = false;
+  cfg.bitmaps = false;
+  return cfg;
+}
+
+// Each layer the steps create, with its guest length after them (what the step generators take).
+inline std::vector<GeneratedLayer> generated_layers(const Scenario& sc) {
+  ModelState state;
+  std::vector<GeneratedLayer> layers;
+  for (const Step& st : sc.steps) {
+    apply_step(state, st);
+    if (auto* c = std::get_if<CreateStep>(&st))
+      layers.push_back({c->options.name, c->options.format, state.image(state.find(c->options.name)).guest_length()});
+  }
+  return layers;
+}
 
 }  // namespace chaincheck::impl
