@@ -1,32 +1,12 @@
 """The chaincheck command's failure paths: bad input gets one clear error, exit 2, and
 leaves nothing behind; an interrupted campaign leaves no process or workspace."""
-import os
 import pathlib
 import signal
 import subprocess
-import tempfile
 import time
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def exe(pytestconfig):
-    path = pytestconfig.getoption("--chaincheck") or str(ROOT / "build/default/oracle/cli/chaincheck")
-    if not os.path.exists(path):
-        pytest.fail(f"chaincheck binary not found at {path}")
-    return path
-
-
-@pytest.fixture
-def tmpdir_env(tmp_path):
-    """A private TMPDIR, so 'nothing left behind' can be checked exactly."""
-    t = tmp_path / "tmp"
-    t.mkdir()
-    env = dict(os.environ, TMPDIR=str(t))
-    return t, env
 
 
 def descendants(pid):

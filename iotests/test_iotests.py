@@ -7,7 +7,6 @@ Scenario header lines:
   # expect: clean | findings [KF-NNN ...]                    (exit status and known ids)
 """
 import difflib
-import os
 import pathlib
 import shutil
 import subprocess
@@ -15,7 +14,6 @@ import subprocess
 import pytest
 
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent
 SCENARIOS = sorted((HERE / "scenarios").glob("*.sh"))
 
 
@@ -31,22 +29,15 @@ def header(path):
     return fields
 
 
-def chaincheck(config):
-    exe = config.getoption("--chaincheck") or str(ROOT / "build/default/oracle/cli/chaincheck")
-    if not os.path.exists(exe):
-        pytest.fail(f"chaincheck binary not found at {exe}: build first (./run build)")
-    return exe
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.stem for s in SCENARIOS])
-def test_scenario(scenario, pytestconfig):
+def test_scenario(scenario, pytestconfig, exe):
     fields = header(scenario)
     assert "rule" in fields, f"{scenario.name}: every scenario states its rule in a '# rule:' line"
     for program in fields.get("requires", "").split():
         if shutil.which(program) is None:
             pytest.skip(f"needs {program}")
     expect = fields.get("expect", "clean").split()
-    proc = subprocess.run([chaincheck(pytestconfig), "repro", "--normalize", str(scenario)],
+    proc = subprocess.run([exe, "repro", "--normalize", str(scenario)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), f"chaincheck repro failed ({proc.returncode}):\n{proc.stderr}"
     golden = scenario.with_suffix(".out")

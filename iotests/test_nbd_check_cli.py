@@ -1,27 +1,9 @@
 """chaincheck nbd-check / rounding bad input: one clear error on stderr, exit 2, nothing
 left behind."""
-import os
-import pathlib
 import subprocess
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def exe(pytestconfig):
-    path = pytestconfig.getoption("--chaincheck") or str(ROOT / "build/default/oracle/cli/chaincheck")
-    if not os.path.exists(path):
-        pytest.fail(f"chaincheck binary not found at {path}")
-    return path
-
-
-@pytest.fixture
-def tmpdir_env(tmp_path):
-    t = tmp_path / "tmp"
-    t.mkdir()
-    return t, dict(os.environ, TMPDIR=str(t))
 
 
 def run(exe, args, env):

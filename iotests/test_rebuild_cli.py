@@ -7,17 +7,8 @@ import subprocess
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
 HERE = pathlib.Path(__file__).resolve().parent
 CHAINS = sorted((HERE / "rebuild").glob("*.json"))
-
-
-@pytest.fixture
-def exe(pytestconfig):
-    path = pytestconfig.getoption("--chaincheck") or str(ROOT / "build/default/oracle/cli/chaincheck")
-    if not os.path.exists(path):
-        pytest.fail(f"chaincheck binary not found at {path}")
-    return path
 
 
 @pytest.mark.parametrize("chain", CHAINS, ids=[c.stem for c in CHAINS])
