@@ -1,5 +1,6 @@
 #include "model/scenario_json.hpp"
 
+#include "model/json_fields.hpp"
 #include "model/projections/dirty_bitmap.hpp"
 #include "model/sizes.hpp"
 
@@ -9,9 +10,8 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw ScenarioError(path + ": " + what);
-}
+using json_fields::fail;
+using json_fields::only_keys;
 
 const json& field(const json& j, const std::string& path, const char* key) {
   if (!j.is_object()) fail(path, "expected an object");
@@ -48,14 +48,6 @@ bool bool_or(const json& j, const std::string& path, const char* key, bool dflt)
   if (it == j.end()) return dflt;
   if (!it->is_boolean()) fail(path + "." + key, "expected true or false");
   return it->get<bool>();
-}
-
-void only_keys(const json& j, const std::string& path, std::initializer_list<const char*> keys) {
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    bool known = false;
-    for (const char* k : keys) known = known || it.key() == k;
-    if (!known) fail(path + "." + it.key(), "unknown field");
-  }
 }
 
 ImageFormat format_value(const json& v, const std::string& path) {
