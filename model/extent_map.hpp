@@ -29,6 +29,14 @@ class ExtentMap {
     if (size_ > 0) runs_.push_back({0, fill});
   }
 
+  // Back to ExtentMap(size, fill), keeping the run storage (no allocation in hot loops).
+  void reset(u64 size, const V& fill) {
+    size_ = size;
+    runs_.clear();
+    cursor_ = 0;
+    if (size_ > 0) runs_.push_back({0, fill});
+  }
+
   u64 size() const { return size_; }
   std::size_t extent_count() const { return runs_.size(); }
 

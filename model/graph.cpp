@@ -91,6 +91,7 @@ u64 node_alignment(const ModelState& s, const Graph& g, int node) {
 
 std::vector<int> cow_layers(const Graph& g, int node) {
   std::vector<int> out;
+  out.reserve(g.nodes.size());
   int cur = node;
   while (cur >= 0) {
     const Node& n = g.node(cur);

@@ -38,6 +38,9 @@ struct Graph {
 
   const Node& node(int i) const { return nodes.at(static_cast<std::size_t>(i)); }
   int add(Node n) {
+    // Graphs hold a handful of nodes: one allocation instead of one per doubling (the
+    // model builds a graph per step, and each allocation is costly under ASan).
+    if (nodes.capacity() == 0) nodes.reserve(8);
     nodes.push_back(n);
     return static_cast<int>(nodes.size()) - 1;
   }
@@ -52,6 +55,8 @@ struct Graph {
 struct ModelState {
   std::vector<Image> images;
   HostFs host;
+
+  ModelState() { images.reserve(8); }  // scenarios have a few images: one allocation
 
   int find(const std::string& name) const;  // -1 if absent
   const Image& image(int i) const { return images.at(static_cast<std::size_t>(i)); }

@@ -3,6 +3,8 @@
 #include "model/bitmaps.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <vector>
 
 #include "model/chain.hpp"
@@ -219,12 +221,17 @@ std::int64_t new_host_cluster(Qcow2Image& q, u64 cluster_start) {
 // UNALLOCATED_ALLOC and zero ones ZERO_ALLOC (qcow2_get_subcluster_type table, §5.1).
 void give_cluster_host(Qcow2Image& q, u64 cluster_start, std::int64_t delta) {
   u64 end = std::min(cluster_start + q.cluster_size(), q.virtual_size);
-  for (const auto& e : q.units.extents(cluster_start, end - cluster_start)) {
+  // Run by run: each assign rewrites only the run just read, so the next one still holds
+  // its old value (no list of the cluster's runs is built: one allocation per cluster).
+  for (u64 pos = cluster_start; pos < end;) {
+    Extent<Qcow2Unit> e = q.units.at(pos);
+    u64 run_end = std::min(e.end(), end);
     Qcow2Unit u = e.value;
     if (u.type == ClusterType::Unallocated) u.type = ClusterType::UnallocatedAlloc;
     if (u.type == ClusterType::ZeroPlain) u.type = ClusterType::ZeroAlloc;
     u.host_delta = delta;
-    q.units.assign(e.start, e.length, u);
+    q.units.assign(pos, run_end - pos, u);
+    pos = run_end;
   }
 }
 
@@ -323,14 +330,15 @@ void qcow2_write_zeroes(Qcow2Target& t, u64 off, u64 len, bool may_unmap) {
   // bdrv_co_do_pwrite_zeroes splits at pwrite_zeroes_alignment = subcluster size into a
   // head, an aligned middle and a tail; each goes to qcow2_co_pwrite_zeroes.
   struct Piece { u64 off, end; };
-  std::vector<Piece> pieces;
+  std::array<Piece, 3> pieces;  // at most head, middle, tail: no allocation
+  std::size_t count = 0;
   u64 head_end = std::min(end, round_up(off, S));
-  if (head_end > off) pieces.push_back({off, head_end});
+  if (head_end > off) pieces[count++] = {off, head_end};
   u64 mid_end = std::max(head_end, round_down(end, S));
-  if (mid_end > head_end) pieces.push_back({head_end, mid_end});
-  if (end > mid_end) pieces.push_back({mid_end, end});
+  if (mid_end > head_end) pieces[count++] = {head_end, mid_end};
+  if (end > mid_end) pieces[count++] = {mid_end, end};
 
-  for (const Piece& p : pieces) {
+  for (const Piece& p : std::span(pieces.data(), count)) {
     u64 a = round_down(p.off, S);
     u64 b = std::min(round_up(p.end, S), q.virtual_size);
     // b is clipped at the image end: the final partial cluster counts as whole.

@@ -4,34 +4,59 @@
 
 namespace chaincheck::model {
 
+namespace {
+
+// The sticky combination folded piece by piece, so rounding needs no list of pieces (one
+// allocation per block was most of round_sticky's cost under ASan in the fuzzers).
+class StickyBlock {
+ public:
+  void add(const BlockStatus& st) {
+    if (count_ == 0) {
+      first_image_ = st.image;
+      first_host_ = st.host_offset;
+      layer_ = st.layer;
+    }
+    any_ |= st.flags & (kData | kAllocated);
+    all_zero_ = all_zero_ && (st.flags & kZero);
+    bool contiguous = count_ == 0 || (st.image == first_image_ && st.host_offset == first_host_ + total_);
+    all_offset_ = all_offset_ && (st.flags & kOffsetValid) && contiguous;
+    if (st.depth != 0 && (depth_ == 0 || st.depth < depth_)) depth_ = st.depth;
+    layer_ = std::min(layer_, st.layer);
+    total_ += st.pnum;
+    last_flags_ = st.flags;
+    ++count_;
+  }
+  BlockStatus result() const {
+    BlockStatus out;
+    if (count_ == 0) return out;
+    out.flags = any_ | (all_zero_ ? kZero : 0) | (all_offset_ ? kOffsetValid : 0) | (last_flags_ & kEof);
+    out.pnum = total_;
+    if (all_offset_) {
+      out.host_offset = first_host_;
+      out.image = first_image_;
+    }
+    out.depth = depth_;
+    out.layer = layer_;
+    return out;
+  }
+  std::size_t count() const { return count_; }
+  void clear() { *this = StickyBlock{}; }
+
+ private:
+  bool all_zero_ = true, all_offset_ = true;
+  std::uint32_t any_ = 0, last_flags_ = 0;
+  unsigned depth_ = 0, layer_ = 0;
+  int first_image_ = -1;
+  u64 first_host_ = 0, total_ = 0;
+  std::size_t count_ = 0;
+};
+
+}  // namespace
+
 BlockStatus combine_sticky(const std::vector<StatusExtent>& pieces) {
-  BlockStatus out;
-  if (pieces.empty()) return out;
-  bool all_zero = true, all_offset = true;
-  std::uint32_t any = 0;
-  unsigned depth = 0, layer = pieces.front().status.layer;
-  u64 total = 0;
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    const BlockStatus& st = pieces[i].status;
-    any |= st.flags & (kData | kAllocated);
-    all_zero = all_zero && (st.flags & kZero);
-    bool contiguous = i == 0 || (st.image == pieces[0].status.image &&
-                                 st.host_offset == pieces[0].status.host_offset + total);
-    all_offset = all_offset && (st.flags & kOffsetValid) && contiguous;
-    if (st.depth != 0 && (depth == 0 || st.depth < depth)) depth = st.depth;
-    layer = std::min(layer, st.layer);
-    total += st.pnum;
-  }
-  out.flags = any | (all_zero ? kZero : 0) | (all_offset ? kOffsetValid : 0) |
-              (pieces.back().status.flags & kEof);
-  out.pnum = total;
-  if (all_offset) {
-    out.host_offset = pieces[0].status.host_offset;
-    out.image = pieces[0].status.image;
-  }
-  out.depth = depth;
-  out.layer = layer;
-  return out;
+  StickyBlock b;
+  for (const StatusExtent& p : pieces) b.add(p.status);
+  return b.result();
 }
 
 namespace {
@@ -43,21 +68,21 @@ void push_merged(std::vector<StatusExtent>& out, u64 start, BlockStatus st) {
 
 }  // namespace
 
-std::vector<StatusExtent> round_sticky(const std::vector<StatusExtent>& precise, u64 align,
-                                       u64 node_end) {
-  std::vector<StatusExtent> out;
+void round_sticky(const std::vector<StatusExtent>& precise, u64 align, u64 node_end,
+                  std::vector<StatusExtent>& out) {
+  out.clear();
   if (align <= 1) {
     for (const auto& e : precise) push_merged(out, e.start, e.status);
-    return out;
+    return;
   }
-  std::vector<StatusExtent> block;  // pieces of the block being combined
-  u64 block_start = 0;
+  StickyBlock block;  // the pieces of the block being combined, folded
+  u64 block_start = 0, block_last_end = 0;
   auto flush = [&]() {
-    if (block.empty()) return;
-    BlockStatus st = combine_sticky(block);
+    if (block.count() == 0) return;
+    BlockStatus st = block.result();
     // The block covers [block_start, block_start + align) clipped to the node's end; the
     // tail past EOF is treated like the last piece.
-    u64 block_end = std::min(block_start + align, std::max(node_end, block.back().end()));
+    u64 block_end = std::min(block_start + align, std::max(node_end, block_last_end));
     st.pnum = block_end - block_start;
     push_merged(out, block_start, st);
     block.clear();
@@ -66,7 +91,7 @@ std::vector<StatusExtent> round_sticky(const std::vector<StatusExtent>& precise,
     u64 pos = e.start, end = e.end();
     while (pos < end) {
       u64 blk = round_down(pos, align);
-      if (pos == blk && end >= blk + align && block.empty()) {
+      if (pos == blk && end >= blk + align && block.count() == 0) {
         // Whole blocks inside one extent keep its status.
         u64 n = round_down(end, align) - pos;
         BlockStatus st = e.status;
@@ -77,17 +102,24 @@ std::vector<StatusExtent> round_sticky(const std::vector<StatusExtent>& precise,
         pos += n;
         continue;
       }
-      if (block.empty()) block_start = blk;
+      if (block.count() == 0) block_start = blk;
       u64 piece_end = std::min(end, blk + align);
-      StatusExtent piece{pos, e.status};
-      piece.status.pnum = piece_end - pos;
-      if (piece.status.flags & kOffsetValid) piece.status.host_offset += pos - e.start;
-      block.push_back(piece);
+      BlockStatus piece = e.status;
+      piece.pnum = piece_end - pos;
+      if (piece.flags & kOffsetValid) piece.host_offset += pos - e.start;
+      block.add(piece);
+      block_last_end = piece_end;
       pos = piece_end;
       if (pos == blk + align) flush();
     }
   }
   flush();
+}
+
+std::vector<StatusExtent> round_sticky(const std::vector<StatusExtent>& precise, u64 align,
+                                       u64 node_end) {
+  std::vector<StatusExtent> out;
+  round_sticky(precise, align, node_end, out);
   return out;
 }
 

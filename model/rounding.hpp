@@ -19,5 +19,8 @@ BlockStatus combine_sticky(const std::vector<StatusExtent>& pieces);
 // multiple of align (or `node_end`); blocks wholly inside one extent are unchanged.
 std::vector<StatusExtent> round_sticky(const std::vector<StatusExtent>& precise, u64 align,
                                        u64 node_end);
+// The same into `out` (cleared first), reusing its capacity: hot loops round many times.
+void round_sticky(const std::vector<StatusExtent>& precise, u64 align, u64 node_end,
+                  std::vector<StatusExtent>& out);
 
 }  // namespace chaincheck::model

@@ -17,10 +17,25 @@ void check(bool ok) {
   if (!ok) std::abort();
 }
 
+// Buffers reused across inputs: allocations, not the laws, were most of each run under ASan
+// (every malloc records a stack and takes fresh, quarantined memory). Each input resets them.
+struct Scratch {
+  ExtentMap<std::uint8_t> m;
+  std::vector<std::uint8_t> a, expanded;
+  std::vector<StatusExtent> precise, rounded;
+};
+Scratch& scratch() {
+  static Scratch s;
+  return s;
+}
+
 void extent_map_vs_array(FuzzedDataProvider& p) {
   u64 size = p.ConsumeIntegralInRange<u64>(1, 256);
-  ExtentMap<std::uint8_t> m(size, 0);
-  std::vector<std::uint8_t> a(size, 0);
+  Scratch& sc = scratch();
+  ExtentMap<std::uint8_t>& m = sc.m;
+  m.reset(size, 0);
+  std::vector<std::uint8_t>& a = sc.a;
+  a.assign(size, 0);
   int ops = p.ConsumeIntegralInRange(0, 32);
   for (int i = 0; i < ops && p.remaining_bytes(); ++i) {
     if (p.ConsumeIntegralInRange(0, 9) == 0) {
@@ -45,8 +60,9 @@ void extent_map_vs_array(FuzzedDataProvider& p) {
   std::uint8_t prev = 0;
   bool first = true;
   // The map's bytes, expanded run by run, must equal the reference array byte for byte.
-  std::vector<std::uint8_t> expanded(a.size());
-  for (const auto& e : m.extents()) {
+  std::vector<std::uint8_t>& expanded = sc.expanded;
+  expanded.assign(a.size(), 0);
+  m.for_each(0, m.size(), [&](const Extent<std::uint8_t>& e) {
     check(e.start == pos && e.length > 0 && e.end() <= a.size());
     check(first || e.value != prev);  // canonical: neighbours differ
     std::fill(expanded.begin() + static_cast<std::ptrdiff_t>(e.start),
@@ -54,7 +70,7 @@ void extent_map_vs_array(FuzzedDataProvider& p) {
     prev = e.value;
     first = false;
     pos = e.end();
-  }
+  });
   check(pos == a.size());
   check(expanded == a);
   if (!a.empty()) {
@@ -65,8 +81,8 @@ void extent_map_vs_array(FuzzedDataProvider& p) {
 }
 
 void rounding_laws(FuzzedDataProvider& p) {
-  std::vector<StatusExtent> precise;
-  precise.reserve(24);
+  std::vector<StatusExtent>& precise = scratch().precise;
+  precise.clear();
   u64 align = u64{1} << p.ConsumeIntegralInRange(0, 14);
   u64 pos = p.ConsumeIntegralInRange<u64>(0, 1 << 16);
   u64 start = pos;
@@ -83,7 +99,8 @@ void rounding_laws(FuzzedDataProvider& p) {
     pos += e.status.pnum;
   }
   u64 end = pos;
-  auto rounded = round_sticky(precise, align, end);
+  std::vector<StatusExtent>& rounded = scratch().rounded;
+  round_sticky(precise, align, end, rounded);
   u64 at = round_down(start, align);
   std::size_t first = 0;  // first precise extent that ends after the current block
   for (const auto& r : rounded) {

@@ -32,6 +32,19 @@ TEST(ExtentMap, ResizeGrowsWithFillAndShrinks) {
   EXPECT_EQ(m.extents(), (std::vector<Extent<int>>{{0, 15, 1}}));
 }
 
+TEST(ExtentMap, ResetIsAFreshMapOfTheNewSize) {
+  ExtentMap<int> m(100, 0);
+  m.assign(10, 30, 1);
+  m.assign(60, 5, 2);
+  (void)m.at(62);  // leaves the lookup hint on a later run
+  m.reset(50, 3);
+  EXPECT_EQ(m, (ExtentMap<int>(50, 3)));
+  EXPECT_EQ(m.at(49), (Extent<int>{0, 50, 3}));
+  m.reset(0, 0);
+  EXPECT_EQ(m.extent_count(), 0u);
+  EXPECT_TRUE(m.extents().empty());
+}
+
 TEST(ExtentMap, HugeSparseMapCostsPerExtent) {
   ExtentMap<bool> m(u64{4} << 40, false);
   for (u64 i = 0; i < 1000; ++i) m.assign(i << 30, 4096, true);
