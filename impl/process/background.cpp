@@ -11,6 +11,7 @@
 #include <deque>
 #include <fstream>
 #include <thread>
+#include <thread>
 
 #include "impl/process/process.hpp"
 #include "impl/process/spawn.hpp"
@@ -172,6 +173,19 @@ bool unix_socket_listening(const std::filesystem::path& path) {
     }
   }
   return false;
+}
+
+std::string BackgroundProcess::last_words_if_dead(std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (running() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  if (running()) return {};
+  std::string text = log_tail();
+  std::size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return "exited (status " + std::to_string(exit_status().value_or(-1)) + ")";
+  std::size_t start = text.rfind('\n', end);
+  start = start == std::string::npos ? 0 : start + 1;
+  return text.substr(start, end + 1 - start);
 }
 
 }  // namespace chaincheck::impl

@@ -85,6 +85,9 @@ class BackgroundProcess {
   void kill();                    // SIGTERM, grace period, SIGKILL; then reap
   std::string log_tail() const;   // last lines of its stderr log
   const std::vector<std::string>& argv() const { return argv_; }
+  // After a failed request: waits up to `grace` for an aborting server to be gone (it may
+  // still be writing its core); empty while it runs, else its last words (the log's last line).
+  std::string last_words_if_dead(std::chrono::milliseconds grace = std::chrono::milliseconds(1000));
 
  private:
   int pid_ = -1;

@@ -175,6 +175,7 @@ void QemuImg::convert(const ImageRef& source, const std::string& target, const C
   }
   if (o.existing_target) argv.push_back("-n");
   if (o.target_is_zero) argv.push_back("--target-is-zero");
+  if (o.bitmaps) argv.push_back("--bitmaps");
   argv.push_back(src.positional());
   argv.push_back(target);
   run(argv);

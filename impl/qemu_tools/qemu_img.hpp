@@ -52,6 +52,7 @@ struct ConvertOptions {
   std::optional<std::string> backing_format;  // -F (with -B)
   bool existing_target = false;             // -n: write into an existing image
   bool target_is_zero = false;              // --target-is-zero (needs -n)
+  bool bitmaps = false;                     // --bitmaps: copy the source's persistent bitmaps
   std::optional<std::uint64_t> cluster_size;  // -o cluster_size=N (a new qcow2 target)
 };
 

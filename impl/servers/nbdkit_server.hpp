@@ -42,6 +42,7 @@ class NbdkitServer {
   int pid() const { return process_.pid(); }
   bool running() { return process_.running(); }
   std::string log_tail() const { return process_.log_tail(); }
+  std::string last_words_if_dead() { return process_.last_words_if_dead(); }  // see BackgroundProcess
   void stop() { process_.kill(); }
 
   static std::vector<std::string> command_line(const NbdkitOptions& options,

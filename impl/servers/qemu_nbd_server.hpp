@@ -55,6 +55,7 @@ class QemuNbdServer {
   int pid() const { return process_.pid(); }
   bool running() { return process_.running(); }
   std::string log_tail() const { return process_.log_tail(); }
+  std::string last_words_if_dead() { return process_.last_words_if_dead(); }  // see BackgroundProcess
   void stop() { process_.kill(); }
 
   // The qemu-nbd command line these options produce (socket given).

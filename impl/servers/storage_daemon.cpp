@@ -1,7 +1,9 @@
 #include "impl/servers/storage_daemon.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
+#include <thread>
 
 namespace chaincheck::impl {
 
@@ -82,6 +84,16 @@ void StorageDaemon::stop() {
   daemon_.qmp.close();
   if (daemon_.process.pid() > 0)
     daemon_.process.kill();  // SIGTERM: the daemon shuts its exports down and exits
+}
+
+void StorageDaemon::quit() {
+  try {
+    execute("quit");
+  } catch (const ToolError&) {
+    // The connection may close before the reply.
+  }
+  for (int i = 0; i < 100 && running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stop();  // SIGTERM to a daemon that is already gone changes nothing
 }
 
 json StorageDaemon::execute(const std::string& command, const json& arguments) {

@@ -76,12 +76,16 @@ class StorageDaemon {
   int pid() const { return daemon_.process.pid(); }
   bool running() { return daemon_.process.running(); }
   std::string log_tail() const { return daemon_.process.log_tail(); }
+  std::string last_words_if_dead() { return daemon_.process.last_words_if_dead(); }  // see BackgroundProcess
   // Start-ups that were thrown away because QMP misbehaved (empty when the first worked);
   // each says what went wrong, with that daemon's log tail. Evidence of the QEMU race, not
   // something to hide.
   const std::vector<std::string>& discarded_starts() const { return daemon_.discarded; }
   const std::filesystem::path& qmp_socket() const { return qmp_socket_; }
   void stop();
+  // QMP quit: the daemon closes every node (headers, refcounts and persistent bitmaps
+  // flushed by bdrv_close) and exits; then it is reaped.
+  void quit();
 
  private:
   Workspace workspace_;  // first: outlives the process and the connection

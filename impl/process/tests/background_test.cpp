@@ -82,6 +82,20 @@ TEST(BackgroundProcess, ExitBeforeReadyReportsTheLog) {
   EXPECT_NE(p.log_tail().find("nosuchdriver"), std::string::npos) << p.log_tail();
 }
 
+TEST(BackgroundProcess, LastWordsAreTheLogsLastLineOnceItIsDead) {
+  Workspace ws;
+  BackgroundProcess dead =
+      BackgroundProcess::start({"qemu-storage-daemon", "--blockdev", "driver=nosuchdriver,node-name=x"},
+                               ws.file("dead.log"));
+  const std::string words = dead.last_words_if_dead(5s);
+  EXPECT_NE(words.find("nosuchdriver"), std::string::npos) << words;
+  EXPECT_EQ(words.find('\n'), std::string::npos) << words;
+
+  BackgroundProcess alive = BackgroundProcess::start({"qemu-storage-daemon"}, ws.file("alive.log"));
+  EXPECT_EQ(alive.last_words_if_dead(100ms), "");  // still serving: no last words
+  EXPECT_TRUE(alive.running());
+}
+
 TEST(BackgroundProcess, WaitUntilReadyTimesOutNamingWhat) {
   Workspace ws;
   BackgroundProcess p = BackgroundProcess::start({"qemu-storage-daemon"}, ws.file("qsd.log"));
