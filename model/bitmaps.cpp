@@ -2,13 +2,13 @@
 
 namespace chaincheck::model {
 
-namespace {
-
-DirtyBitmap* find(Qcow2Image& q, const std::string& name) {
+DirtyBitmap* find_bitmap(Qcow2Image& q, const std::string& name) {
   for (DirtyBitmap& b : q.bitmaps)
     if (b.name == name) return &b;
   return nullptr;
 }
+
+namespace {
 
 bool power_of_two(u64 v) { return v && !(v & (v - 1)); }
 
@@ -32,13 +32,13 @@ std::optional<OpError> apply_action(Qcow2Image& q, const Qcow2Image* src_image, 
     u64 g = c.granularity.value_or(default_bitmap_granularity(q));
     if (g < 512 || !power_of_two(g)) return OpError{"Granularity must be power of 2 and at least 512"};
     if (g > (u64{1} << 31)) return OpError{"Granularity exceeds maximum (2147483648 bytes)"};
-    if (find(q, name)) return OpError{"Bitmap already exists: " + name};
+    if (find_bitmap(q, name)) return OpError{"Bitmap already exists: " + name};
     if (!q.v3) return OpError{"Cannot store dirty bitmaps in qcow2 v2 files"};
     // QMP's default for a new bitmap: enabled, empty, over the image's length.
     q.bitmaps.push_back(DirtyBitmap{name, g, true, ExtentMap<bool>(q.virtual_size, false)});
     return std::nullopt;
   }
-  DirtyBitmap* b = find(q, name);
+  DirtyBitmap* b = find_bitmap(q, name);
   if (!b) return not_found(name);
   switch (a.kind) {
     case BitmapAction::Kind::Add: break;

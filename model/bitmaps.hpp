@@ -32,6 +32,9 @@ struct BitmapCommand {
   bool operator==(const BitmapCommand&) const = default;
 };
 
+// The bitmap of that name on the image, or null.
+DirtyBitmap* find_bitmap(Qcow2Image& q, const std::string& name);
+
 // bdrv_get_default_bitmap_granularity: the cluster size clamped to [4k, 64k].
 u64 default_bitmap_granularity(const Qcow2Image& q);
 

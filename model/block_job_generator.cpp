@@ -5,6 +5,20 @@ namespace chaincheck::model {
 bool add_job_step(Chooser& c, const std::vector<GeneratedLayer>& layers, Scenario& s) {
   const std::size_t n = layers.size();
   if (n < 2 || layers.back().format != ImageFormat::Qcow2) return false;
+  // An active commit of the top into any layer below it (model/active_commit.cpp).
+  if (c.chance(30)) {
+    std::vector<std::size_t> bases;
+    for (std::size_t i = 0; i + 1 < n; ++i)
+      if (layers[i].format == ImageFormat::Raw || layers[i].size >= layers.back().size) bases.push_back(i);
+    if (!bases.empty()) {
+      std::size_t b = bases[c.range(0, bases.size() - 1)];
+      BlockCommitOptions o;
+      o.overlay = o.top = layers.back().name;
+      if (b != 0 || c.chance(50)) o.base = layers[b].name;  // default: the bottom
+      s.steps.push_back(BlockCommitStep{o});
+      return true;
+    }
+  }
   // block-commit needs an intermediate layer: overlay = top, top = layers[1 .. n-2].
   if (n >= 3 && c.chance(50)) {
     std::size_t t = c.range(1, n - 2);

@@ -1,5 +1,5 @@
 // The campaign generator's block jobs (QMP block-stream, block-commit of an intermediate
-// layer), drawn by maybe_add_chain_step in place of a qemu-img chain operation.
+// layer or of the active one), drawn by maybe_add_chain_step in place of a qemu-img chain operation.
 #pragma once
 
 #include <vector>
@@ -8,8 +8,8 @@
 
 namespace chaincheck::model {
 
-// `layers` bottom first, each backing the next. Appends a StreamStep of the top or a
-// BlockCommitStep of an intermediate layer; false (nothing appended) when the chain has
+// `layers` bottom first, each backing the next. Appends a StreamStep of the top, a
+// BlockCommitStep of an intermediate layer or an active BlockCommitStep of the top; false (nothing appended) when the chain has
 // no layer a job fits.
 bool add_job_step(Chooser& c, const std::vector<GeneratedLayer>& layers, Scenario& s);
 

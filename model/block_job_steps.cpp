@@ -10,19 +10,9 @@ using nlohmann::json;
 namespace {
 
 using json_fields::fail;
+using json_fields::image_name_field;
 using json_fields::only_keys;
-
-std::string string_field(const json& j, const std::string& path, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) fail(path + "." + key, "missing");
-  if (!it->is_string() || it->get<std::string>().empty()) fail(path + "." + key, "expected an image name");
-  return it->get<std::string>();
-}
-
-std::optional<std::string> optional_string(const json& j, const std::string& path, const char* key) {
-  if (!j.contains(key)) return std::nullopt;
-  return string_field(j, path, key);
-}
+using json_fields::optional_image_name;
 
 }  // namespace
 
@@ -31,6 +21,9 @@ std::string describe(const StreamStep& s) {
 }
 
 std::string describe(const BlockCommitStep& s) {
+  if (s.options.top == s.options.overlay)
+    return "block-commit " + s.options.top + " (active, then block-job-complete)" +
+           (s.options.base ? " into " + *s.options.base : std::string(" into the bottom"));
   return "block-commit " + s.options.top + " of " + s.options.overlay +
          (s.options.base ? " into " + *s.options.base : std::string(" into the bottom"));
 }
@@ -55,8 +48,8 @@ json to_json(const BlockCommitStep& s) {
 StreamStep stream_step_from_json(const json& body, const std::string& path) {
   only_keys(body, path, {"image", "base"});
   StreamStep s;
-  s.options.image = string_field(body, path, "image");
-  s.options.base = optional_string(body, path, "base");
+  s.options.image = image_name_field(body, path, "image");
+  s.options.base = optional_image_name(body, path, "base");
   if (s.options.base == s.options.image) fail(path + ".base", "must differ from image");
   return s;
 }
@@ -64,11 +57,9 @@ StreamStep stream_step_from_json(const json& body, const std::string& path) {
 BlockCommitStep block_commit_step_from_json(const json& body, const std::string& path) {
   only_keys(body, path, {"overlay", "top", "base"});
   BlockCommitStep s;
-  s.options.overlay = string_field(body, path, "overlay");
-  s.options.top = string_field(body, path, "top");
-  s.options.base = optional_string(body, path, "base");
-  if (s.options.top == s.options.overlay)
-    fail(path + ".top", "must differ from overlay (an active commit is not a block-commit step)");
+  s.options.overlay = image_name_field(body, path, "overlay");
+  s.options.top = image_name_field(body, path, "top");
+  s.options.base = optional_image_name(body, path, "base");
   if (s.options.base == s.options.top) fail(path + ".base", "must differ from top");
   return s;
 }
@@ -83,6 +74,11 @@ json qmp_command(const BlockCommitStep& s) {
   json a = {{"job-id", "job0"}, {"device", s.options.overlay}, {"top-node", s.options.top}};
   if (s.options.base) a["base-node"] = *s.options.base;
   return {{"execute", "block-commit"}, {"arguments", a}};
+}
+
+std::optional<json> qmp_completion(const BlockCommitStep& s) {
+  if (s.options.top != s.options.overlay) return std::nullopt;
+  return json{{"execute", "block-job-complete"}, {"arguments", {{"device", "job0"}}}};
 }
 
 std::vector<std::string> images_named(const StreamStep& s) {

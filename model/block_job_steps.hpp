@@ -33,6 +33,9 @@ BlockCommitStep block_commit_step_from_json(const nlohmann::json& body, const st
 // (the node-name of an image's format node is its file name): job-id "job0".
 nlohmann::json qmp_command(const StreamStep& s);
 nlohmann::json qmp_command(const BlockCommitStep& s);
+// An active commit (top = overlay) runs until BLOCK_JOB_READY, then needs this command to
+// pivot and conclude (mirror_complete); nullopt for every other job.
+std::optional<nlohmann::json> qmp_completion(const BlockCommitStep& s);
 
 // Images a step reads or writes (the minimiser drops no layer a job names).
 std::vector<std::string> images_named(const StreamStep& s);

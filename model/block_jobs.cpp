@@ -136,7 +136,7 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
 std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOptions& o) {
   int oi = s.find(o.overlay);
   if (oi < 0) return OpError{"Cannot find device='" + o.overlay + "' nor node-name='" + o.overlay + "'"};
-  if (o.top == o.overlay) return OpError{"active block-commit (top = the device) is not modelled"};
+  if (o.top == o.overlay) return active_commit_image(s, o);
   Graph g = open_image(s, o.overlay);
   std::vector<int> layers = cow_layers(g, g.root);
   // qmp_block_commit: top must be in the device's chain, base below top (default: the bottom).

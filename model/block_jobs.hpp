@@ -17,15 +17,18 @@ struct StreamOptions {
   bool operator==(const StreamOptions&) const = default;
 };
 
-// block-commit device=OVERLAY top-node=TOP [base-node=BASE], TOP below OVERLAY (not active).
+// block-commit device=OVERLAY top-node=TOP [base-node=BASE]: TOP below OVERLAY (commit.c), or
+// TOP = OVERLAY, an active commit (a mirror job, completed with block-job-complete).
 struct BlockCommitOptions {
   std::string overlay;  // the chain's active layer, opened from its header
-  std::string top;      // an image of OVERLAY's backing chain
+  std::string top;      // an image of OVERLAY's backing chain, or OVERLAY itself (active commit)
   std::optional<std::string> base;  // below TOP; none: the bottom of the chain
   bool operator==(const BlockCommitOptions&) const = default;
 };
 
 std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o);
 std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOptions& o);
+// The active commit (o.top == o.overlay; model/active_commit.cpp).
+std::optional<OpError> active_commit_image(ModelState& s, const BlockCommitOptions& o);
 
 }  // namespace chaincheck::model

@@ -181,24 +181,39 @@ void for_each_status(const ModelState& s, const Graph& g, int node, u64 offset, 
 std::vector<StatusExtent> status_extents(const ModelState& s, const Graph& g, int node,
                                          u64 offset, u64 length) {
   std::vector<StatusExtent> out;
+  out.reserve(16);  // one allocation for the usual few extents, not one per doubling
   for_each_status(s, g, node, offset, length, [&](const StatusExtent& e) { out.push_back(e); });
   return out;
 }
 
 namespace {
 
-void append_run(std::vector<Extent<std::uint8_t>>& out, u64 start, u64 len, std::uint8_t v) {
-  if (len == 0) return;
-  if (!out.empty() && out.back().value == v && out.back().end() == start) {
-    out.back().length += len;
-  } else {
-    out.push_back({start, len, v});
+// Where read_into puts the runs it reads: a list (content) or only whether any byte is
+// non-zero (reads_as_zero, which then needs no list).
+struct RunList {
+  std::vector<Extent<std::uint8_t>>& out;
+  void append(u64 start, u64 len, std::uint8_t v) {
+    if (len == 0) return;
+    if (!out.empty() && out.back().value == v && out.back().end() == start) {
+      out.back().length += len;
+    } else {
+      out.push_back({start, len, v});
+    }
   }
+};
+struct NonZeroSeen {
+  bool seen = false;
+  void append(u64, u64 len, std::uint8_t v) { seen = seen || (len > 0 && v != 0); }
+};
+
+template <class Out>
+void append_run(Out& out, u64 start, u64 len, std::uint8_t v) {
+  out.append(start, len, v);
 }
 
 // Appends runs for [off, off+len) of `node`, positioned at `base` + (x - off).
-void read_into(const ModelState& s, const Graph& g, int node, u64 off, u64 len, u64 base,
-               std::vector<Extent<std::uint8_t>>& out) {
+template <class Out>
+void read_into(const ModelState& s, const Graph& g, int node, u64 off, u64 len, u64 base, Out& out) {
   u64 nlen = node_length(s, g, node);
   u64 avail = off < nlen ? std::min(len, nlen - off) : 0;
   const Node& n = g.node(node);
@@ -247,16 +262,21 @@ std::vector<Extent<std::uint8_t>> content(const ModelState& s, const Graph& g, i
                                           u64 offset, u64 length) {
   std::vector<Extent<std::uint8_t>> out;
   u64 len = node_length(s, g, node);
-  if (offset >= len) return out;
+  if (offset >= len || length == 0) return out;
+  out.reserve(8);  // most reads are a few runs: one allocation, not one per doubling
   length = std::min(length, len - offset);
-  read_into(s, g, node, offset, length, offset, out);
+  RunList list{out};
+  read_into(s, g, node, offset, length, offset, list);
   return out;
 }
 
 bool reads_as_zero(const ModelState& s, const Graph& g, int node, u64 offset, u64 length) {
-  for (const auto& e : content(s, g, node, offset, length))
-    if (e.value != 0) return false;
-  return true;
+  // The runs content() would list, inspected as they are read.
+  u64 len = node_length(s, g, node);
+  if (offset >= len) return true;
+  NonZeroSeen nz;
+  read_into(s, g, node, offset, std::min(length, len - offset), offset, nz);
+  return !nz.seen;
 }
 
 }  // namespace chaincheck::model

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "model/bitmap_effects.hpp"
 #include "model/chain.hpp"
+#include "model/mirror_job.hpp"
 
 namespace chaincheck::model {
 namespace {
@@ -65,70 +67,12 @@ std::optional<OpError> commit_image(ModelState& s, const CommitOptions& o) {
       if (s.image(g.node(layers[i]).image).name == *o.base) k = i;
     if (k == 0) return OpError{"Did not find '" + *o.base + "' in the backing chain of '" + o.top + "'"};
   }
-  const int base_node = layers[k];
-  const Image& base_img = s.image(g.node(base_node).image);
-  const std::string base_name = base_img.name;
-  u64 len = node_length(s, g, g.root);
-  // mirror_run: a shorter base is grown to the top's length (blk_truncate, PREALLOC_MODE_OFF).
-  if (node_length(s, g, base_node) < len) {
-    if (base_img.format() != ImageFormat::Raw)
+  // qemu-img commit is an active commit, i.e. a mirror job into the base (commit_active_start),
+  // on a base opened with BDRV_O_UNMAP (img_commit opens the chain read-write with it).
+  if (auto err = mirror_into_backing(s, o.top, k, OpenOptions{true})) {
+    if (err->message.find("shorter qcow2") != std::string::npos)
       return OpError{"commit into a shorter qcow2 base is not modelled"};
-    if (auto err = truncate_file(s, base_name, len)) return err;
-  }
-  // qemu-img commit is an active commit, i.e. a mirror job into the base (commit_active_start).
-  // Its dirty bitmap's granularity: bdrv_get_default_bitmap_granularity(base) =
-  // clamp(cluster size, 4k, 64k); 64k when the base has no cluster size (raw).
-  u64 target_cluster = 1;
-  u64 G = 65536;
-  if (base_img.format() == ImageFormat::Qcow2) {
-    target_cluster = base_img.qcow2().cluster_size();
-    G = std::clamp<u64>(target_cluster, 4096, 65536);
-  }
-  // mirror_dirty_init: chunks allocated above the base (bdrv_is_allocated_above(top,
-  // base_overlay, include_base=true)) are dirty, rounded out to the granularity.
-  ExtentMap<bool> dirty(len, false);
-  for (u64 pos = 0; pos < len;) {
-    BlockStatus st = block_status(s, g, g.root, pos, len - pos);
-    if (st.pnum == 0) break;
-    if (st.depth >= 1 && st.depth <= k) {
-      u64 a = round_down(pos, G), b = std::min(round_up(pos + st.pnum, G), len);
-      dirty.assign(a, b - a, true);
-    }
-    pos += st.pnum;
-  }
-  Graph gb = open_image(s, base_name);
-  std::vector<Extent<bool>> runs;
-  for (const auto& e : dirty.extents())
-    if (e.value) runs.push_back(e);
-  u64 pos = 0;
-  for (const auto& run : runs) {
-    pos = std::max(pos, run.start);
-    while (pos < run.end()) {
-      // mirror_iteration: the chain's status from the top (base = NULL) picks the method.
-      BlockStatus st = block_status(s, g, g.root, pos, run.end() - pos);
-      u64 io = st.pnum - st.pnum % G;
-      enum { Copy, Zero, Discard } method = Copy;
-      if (io < G) {
-        io = G;  // shorter than a chunk: the whole chunk is copied
-      } else if (!(st.flags & kData) && pos % target_cluster == 0 && io % target_cluster == 0) {
-        method = (st.flags & kZero) ? Zero : Discard;  // only whole target clusters
-      }
-      io = std::min(io, len - pos);  // mirror_clip_bytes
-      if (method == Copy) {
-        u64 a = pos, b = pos + io;
-        if (target_cluster > G) {  // mirror_cow_align: copies cover whole target clusters
-          a = round_down(pos, target_cluster);
-          b = std::min(round_up(b, target_cluster), len);
-        }
-        if (auto err = write_runs(s, gb, content(s, g, g.root, a, b - a))) return err;
-        io = b - pos;
-      } else {
-        // mirror_co_zero / mirror_co_discard; commit_active_start passes unmap = true.
-        GuestOp op{method == Zero ? OpKind::WriteZeroes : OpKind::Discard, pos, io, 0, true};
-        if (auto err = apply(s, gb, op, OpenOptions{true})) return err;
-      }
-      pos += io;
-    }
+    return err;
   }
   // img_commit: without -d the top is emptied (blk_make_empty -> qcow2_make_empty: every
   // cluster unallocated, its header and backing pointer unchanged). "-b implies -d".
@@ -273,6 +217,8 @@ std::optional<OpError> convert_image(ModelState& s, const ConvertOptions& o) {
   if (o.backing && o.target_format != ImageFormat::Qcow2) return OpError{"raw images have no backing file"};
   if (s.find(o.source) < 0) return OpError{"Could not open '" + o.source + "'"};
   if (o.source == o.target) return OpError{"converting an image onto itself is not modelled"};
+  if (o.bitmaps)
+    if (auto err = check_convert_bitmaps(s, o.source)) return err;
   Graph src = open_image(s, o.source);
   const u64 total = node_length(s, src, src.root);
   bool has_zero_init = false;
@@ -300,6 +246,8 @@ std::optional<OpError> convert_image(ModelState& s, const ConvertOptions& o) {
       target_backing_size = node_length(s, b, b.root);
     }
   }
+  if (o.bitmaps)
+    if (auto err = check_convert_target_bitmaps(s, o.target)) return err;
   Graph dst = open_image(s, o.target);
   src = open_image(s, o.source);
   // Statuses are cut back to the source's cluster (s->src_alignment), data is copied in
@@ -360,6 +308,8 @@ std::optional<OpError> convert_image(ModelState& s, const ConvertOptions& o) {
     // Backing: left unallocated so the backing file shows through.
     sec += n;
   }
+  // img_convert: "Now copy the bitmaps", after a successful copy.
+  if (o.bitmaps) return copy_bitmaps_for_convert(s, o.source, o.target);
   return std::nullopt;
 }
 

@@ -38,6 +38,7 @@ struct ConvertOptions {
   std::optional<ImageFormat> backing_format;
   bool existing = false;        // -n: write into an existing target
   bool target_is_zero = false;  // --target-is-zero (needs -n): zero ranges are skipped
+  bool bitmaps = false;         // --bitmaps: the source top's persistent bitmaps copied (bitmap_effects.hpp)
   bool operator==(const ConvertOptions&) const = default;
 };
 

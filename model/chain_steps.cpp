@@ -10,27 +10,11 @@ using nlohmann::json;
 
 namespace {
 
+using json_fields::bool_or;
 using json_fields::fail;
 using json_fields::only_keys;
-
-std::string string_field(const json& j, const std::string& path, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end()) fail(path + "." + key, "missing");
-  if (!it->is_string()) fail(path + "." + key, "expected a string");
-  return it->get<std::string>();
-}
-
-std::optional<std::string> optional_string(const json& j, const std::string& path, const char* key) {
-  if (!j.contains(key)) return std::nullopt;
-  return string_field(j, path, key);
-}
-
-bool bool_or(const json& j, const std::string& path, const char* key, bool dflt) {
-  auto it = j.find(key);
-  if (it == j.end()) return dflt;
-  if (!it->is_boolean()) fail(path + "." + key, "expected true or false");
-  return it->get<bool>();
-}
+using json_fields::optional_string;
+using json_fields::string_field;
 
 ImageFormat format_field(const json& j, const std::string& path, const char* key) {
   std::string v = string_field(j, path, key);
@@ -69,6 +53,7 @@ std::string describe(const ConvertStep& s) {
   if (o.backing) out += " -B " + *o.backing;
   if (o.existing) out += " -n";
   if (o.target_is_zero) out += " --target-is-zero";
+  if (o.bitmaps) out += " --bitmaps";
   return out;
 }
 
@@ -95,6 +80,7 @@ json to_json(const ConvertStep& s) {
   if (o.target_format == ImageFormat::Qcow2 && !o.existing) j["cluster_size"] = u64{1} << o.cluster_bits;
   if (o.backing) j["backing"] = *o.backing;
   if (o.backing_format) j["backing_format"] = to_string(*o.backing_format);
+  if (o.bitmaps) j["bitmaps"] = true;
   return j;
 }
 
@@ -121,7 +107,7 @@ RebaseStep rebase_step_from_json(const json& j, const std::string& path) {
 
 ConvertStep convert_step_from_json(const json& j, const std::string& path) {
   only_keys(j, path, {"source", "target", "format", "cluster_size", "backing", "backing_format", "existing",
-                      "target_is_zero"});
+                      "target_is_zero", "bitmaps"});
   ConvertStep s;
   ConvertOptions& o = s.options;
   o.source = string_field(j, path, "source");
@@ -129,6 +115,7 @@ ConvertStep convert_step_from_json(const json& j, const std::string& path) {
   o.target_format = format_field(j, path, "format");
   o.existing = bool_or(j, path, "existing", false);
   o.target_is_zero = bool_or(j, path, "target_is_zero", false);
+  o.bitmaps = bool_or(j, path, "bitmaps", false);
   if (j.contains("cluster_size")) {
     if (o.target_format != ImageFormat::Qcow2 || o.existing) fail(path + ".cluster_size", "only for a new qcow2 target");
     o.cluster_bits = cluster_bits_field(j, path);
@@ -167,6 +154,7 @@ std::vector<std::string> command_words(const ConvertStep& s, const FormatOf& for
   if (o.backing) w.insert(w.end(), {"-B", *o.backing, "-F", to_string(o.backing_format.value_or(ImageFormat::Raw))});
   if (o.existing) w.push_back("-n");
   if (o.target_is_zero) w.push_back("--target-is-zero");
+  if (o.bitmaps) w.push_back("--bitmaps");
   w.insert(w.end(), {o.source, o.target});
   return w;
 }

@@ -15,6 +15,10 @@ struct DirtyBitmap {
   // Dirty bytes over [0, image length): whole granules, the last one clipped at the end
   // (hbitmap_set marks every granule a request touches; orig_size clips the last).
   ExtentMap<bool> dirty;
+  // Stored in the image when it is closed (qemu-img bitmap's are; a QMP block-dirty-bitmap-add
+  // one only with persistent=true: model/runtime_bitmaps.hpp). Not part of ==: the on-disk
+  // bitmaps the inspector reads are all persistent.
+  bool persistent = true;
   bool operator==(const DirtyBitmap& o) const {
     return name == o.name && granularity == o.granularity && enabled == o.enabled && dirty == o.dirty;
   }

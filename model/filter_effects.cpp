@@ -1,5 +1,7 @@
 #include "model/filter_effects.hpp"
 
+#include "model/bitmap_effects.hpp"
+
 #include <algorithm>
 
 #include "model/chain.hpp"
@@ -54,6 +56,8 @@ void copy_on_read(ModelState& s, const Graph& g, int node, u64 off, u64 len) {
   u64 end = std::min(round_up(off + len, cluster), nlen);  // stops at EOF mid-cluster
   Graph at_node = g;
   at_node.root = node;
+  // The copy bypasses bdrv_co_write_req_finish: the layer's bitmaps stay (bitmap_effects.hpp).
+  UnmarkedWrites unmarked(s, n.image);
   while (pos < end) {
     const Qcow2Image& q = s.image(n.image).qcow2();
     u64 piece = qcow2_piece(q, pos, end);
@@ -66,11 +70,16 @@ void copy_on_read(ModelState& s, const Graph& g, int node, u64 off, u64 len) {
     if (n.backing >= 0) read_node(s, g, n.backing, pos, piece, false);
     auto runs = content(s, g, node, pos, piece);
     bool zero = std::all_of(runs.begin(), runs.end(), [](const auto& r) { return r.value == 0; });
+    // The copy goes to the driver (bdrv_driver_pwritev / bdrv_co_do_pwrite_zeroes with
+    // BDRV_REQ_WRITE_UNCHANGED), never through bdrv_co_write_req_finish: the guest-visible
+    // bytes are unchanged, so no dirty bitmap is marked.
+    const std::vector<DirtyBitmap> bitmaps = s.image(n.image).qcow2().bitmaps;
     if (zero) {
       apply(s, at_node, GuestOp{OpKind::WriteZeroes, pos, piece, 0, false}, OpenOptions{false});
     } else {
       for (const auto& r : runs) apply(s, at_node, GuestOp{OpKind::Write, r.start, r.length, r.value, false});
     }
+    s.image(n.image).qcow2().bitmaps = bitmaps;
     pos += piece;
   }
 }

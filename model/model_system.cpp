@@ -9,6 +9,7 @@
 #include "model/filter_effects.hpp"
 #include "model/projections/dirty_bitmap.hpp"
 #include "model/rounding.hpp"
+#include "model/nbdkit_stack.hpp"
 
 namespace chaincheck::model {
 
@@ -38,6 +39,8 @@ std::string apply_step(ModelState& s, const Step& step) {
       err = apply_job_step(s, *js);
     } else if (auto* jc = std::get_if<BlockCommitStep>(&step)) {
       err = apply_job_step(s, *jc);
+    } else if (auto* rb = std::get_if<RuntimeBitmapStep>(&step)) {
+      err = apply_runtime_bitmap_step(s, *rb);
     } else {
       const IoStep& io = std::get<IoStep>(step);
       err = apply(s, build_graph(s, io.graph), io.op, OpenOptions{true});
@@ -134,6 +137,7 @@ Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults f
       case Query::BaseAllocation:
       case Query::AllocationDepth:
       case Query::DirtyBitmaps: wants_nbd = true; break;
+      case Query::NbdkitBlocksize: break;
     }
   }
   if (wants_nbd) obs.nbd = predict_nbd(s, g, *scenario.export_spec, scenario.queries, faults);
@@ -146,6 +150,18 @@ Observation predict(const ModelState& s, const Scenario& scenario, ModelFaults f
     read_export(*after_read, g);
   }
   const ModelState& disk = after_read ? *after_read : s;
+  if (std::find(scenario.queries.begin(), scenario.queries.end(), Query::NbdkitBlocksize) != scenario.queries.end()) {
+    // nbdkit connects after the qemu-nbd client read everything back (copy-on-read allocated).
+    std::optional<ModelState> read_state;
+    if (obs.content && has_copy_on_read(g) && !after_read) {
+      read_state = s;
+      read_export(*read_state, g);
+    }
+    const ModelState& seen = after_read ? *after_read : read_state ? *read_state : s;
+    Graph sg = build_graph(seen, scenario.export_spec->graph);
+    obs.nbdkit = predict_nbdkit(seen, sg, {true, campaign_minblock(seen, sg), 0});
+    obs.nbdkit_content = content(seen, sg, sg.root, 0, obs.nbdkit->export_size);
+  }
   if (li >= 0) {
     std::vector<LayoutExtent> layout;
     for (const auto& e : disk.image(li).qcow2().units.extents()) {
@@ -163,6 +179,7 @@ Observation ModelSystem::run(const Scenario& scenario) {
   state_ = ModelState{};
   state_.host = scenario.host;
   std::vector<std::string> errors;
+  errors.reserve(scenario.steps.size());
   for (const Step& step : scenario.steps) errors.push_back(apply_step(state_, step));
   Observation obs = predict(state_, scenario, faults_);
   obs.step_errors = std::move(errors);

@@ -58,6 +58,10 @@ struct Observation {
   std::optional<std::vector<LayoutExtent>> top_layout;
   std::map<std::string, std::string> versions;
   std::string error;  // the system could not run the scenario at all
+  // The NbdkitBlocksize query (issue 7): the export served again by nbdkit's nbd plugin
+  // behind its blocksize filter: base:allocation, and every byte read through it.
+  std::optional<NbdObservation> nbdkit;
+  std::optional<std::vector<Extent<std::uint8_t>>> nbdkit_content;
   // A server died during the session (e.g. a failed assertion): the last line it logged.
   std::string server_crash;
 };

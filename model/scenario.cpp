@@ -103,6 +103,7 @@ std::string describe(const Step& step) {
   if (auto* v = std::get_if<ConvertStep>(&step)) return describe(*v);
   if (auto* j = std::get_if<StreamStep>(&step)) return describe(*j);
   if (auto* j = std::get_if<BlockCommitStep>(&step)) return describe(*j);
+  if (auto* r = std::get_if<RuntimeBitmapStep>(&step)) return describe(*r);
   if (auto* b = std::get_if<BitmapStep>(&step)) {
     const BitmapCommand& c = b->command;
     std::string out = "bitmap";
@@ -131,13 +132,14 @@ const char* to_string(Query q) {
     case Query::AllocationDepth: return "qemu:allocation-depth";
     case Query::Content: return "content";
     case Query::DirtyBitmaps: return "qemu:dirty-bitmap";
+    case Query::NbdkitBlocksize: return "nbdkit-blocksize";
   }
   return "?";
 }
 
 std::optional<Query> query_from_string(const std::string& s) {
   for (Query q : {Query::ImgMap, Query::IoMap, Query::BaseAllocation, Query::AllocationDepth, Query::Content,
-                  Query::DirtyBitmaps})
+                  Query::DirtyBitmaps, Query::NbdkitBlocksize})
     if (s == to_string(q)) return q;
   return std::nullopt;
 }

@@ -13,9 +13,11 @@
 
 #include "model/chain_steps.hpp"
 #include "model/block_job_steps.hpp"
+#include "model/runtime_bitmap_steps.hpp"
 #include "model/bitmaps.hpp"
 #include "model/graph.hpp"
 #include "model/operations.hpp"
+#include "model/value_ptr.hpp"
 
 namespace chaincheck::model {
 
@@ -37,7 +39,7 @@ struct GraphSpec {
   u64 align = 0;                      // blkdebug
   u64 offset = 0;                     // raw window
   std::optional<u64> size;            // raw window
-  std::shared_ptr<GraphSpec> child;   // filter child, or explicit backing of an image
+  ValuePtr<GraphSpec> child;          // filter child, or explicit backing of an image (copied with the spec)
   std::vector<ProtocolFilter> file_filters;  // image: filters over its file node, top-down
 
   static GraphSpec of_image(std::string name, bool backing_null = false);
@@ -61,7 +63,8 @@ struct IoStep { GraphSpec graph; GuestOp op; };
 struct BitmapStep { BitmapCommand command; };
 
 using Step = std::variant<CreateStep, TruncateStep, IoStep, CommitStep, RebaseStep, ConvertStep, BitmapStep,
-                          StreamStep, BlockCommitStep>;  // jobs: model/block_job_steps.hpp
+                          StreamStep, BlockCommitStep,  // jobs: model/block_job_steps.hpp
+                          RuntimeBitmapStep>;  // QMP bitmaps on qemu-storage-daemon: model/runtime_bitmap_steps.hpp
 std::string describe(const Step& step);
 
 enum class Query {
@@ -71,6 +74,8 @@ enum class Query {
   AllocationDepth, // NBD qemu:allocation-depth
   Content,         // every guest byte read back over NBD
   DirtyBitmaps,    // NBD qemu:dirty-bitmap:NAME for each of ExportSpec::bitmaps
+  NbdkitBlocksize, // base:allocation and content through nbdkit's nbd plugin + blocksize filter
+                   // in front of the export (issue 7; model/nbdkit_stack.hpp)
 };
 const char* to_string(Query q);
 std::optional<Query> query_from_string(const std::string& s);

@@ -1,21 +1,39 @@
 #include "model/scenario_generator.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 
+#include "model/bitmap_generator.hpp"
 #include "model/chain_step_generator.hpp"
+#include "model/runtime_bitmap_generator.hpp"
 
 namespace chaincheck::model {
 
-std::size_t Chooser::weighted(const std::vector<unsigned>& weights) {
+namespace {
+
+template <class It>
+std::size_t pick_weighted(Chooser& c, It begin, It end) {
   unsigned total = 0;
-  for (unsigned w : weights) total += w;
-  u64 r = range(0, total - 1);
+  for (It w = begin; w != end; ++w) total += *w;
+  u64 r = c.range(0, total - 1);
   // Walk from the first (simplest) choice so small answers pick it.
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    if (r < weights[i]) return i;
-    r -= weights[i];
+  std::size_t i = 0;
+  for (It w = begin; w != end; ++w, ++i) {
+    if (r < *w) return i;
+    r -= *w;
   }
-  return weights.size() - 1;
+  return i - 1;
+}
+
+}  // namespace
+
+std::size_t Chooser::weighted(const std::vector<unsigned>& weights) {
+  return pick_weighted(*this, weights.begin(), weights.end());
+}
+
+std::size_t Chooser::weighted(std::initializer_list<unsigned> weights) {
+  return pick_weighted(*this, weights.begin(), weights.end());
 }
 
 namespace {
@@ -31,7 +49,7 @@ struct LayerInfo {
 };
 
 // A value near a boundary that matters: a multiple of one of `units`, nudged sometimes.
-u64 boundary_value(Chooser& c, u64 limit, const std::vector<u64>& units, bool allow_odd) {
+u64 boundary_value(Chooser& c, u64 limit, std::span<const u64> units, bool allow_odd) {
   u64 unit = units[c.range(0, units.size() - 1)];
   u64 k = c.range(0, std::max<u64>(1, limit / unit));
   u64 v = k * unit;
@@ -46,7 +64,7 @@ u64 boundary_value(Chooser& c, u64 limit, const std::vector<u64>& units, bool al
 
 GuestOp random_op(Chooser& c, const LayerInfo& l, const GeneratorConfig& cfg) {
   GuestOp op;
-  std::vector<u64> units = {l.cluster, l.subcluster, 512, 4096};
+  const std::array<u64, 4> units = {l.cluster, l.subcluster, 512, 4096};
   bool qcow2 = l.format == ImageFormat::Qcow2;
   std::size_t kind = c.weighted({8, 5, 3, (qcow2 && cfg.compressed_writes) ? 1u : 0u});
   op.kind = static_cast<OpKind>(kind);
@@ -136,23 +154,11 @@ void place_filters_anywhere(Chooser& c, const GeneratorConfig& cfg, const std::v
   }
 }
 
-bool file_filters_anywhere(const GraphSpec& g) {
-  if (g.image && !g.file_filters.empty()) return true;
-  return g.child && file_filters_anywhere(*g.child);
-}
-
-// Bitmaps are exported by qemu-nbd -B; the graphs qemu-storage-daemon builds and the chain
-// operations are not combined with them yet.
-bool bitmaps_fit(const Scenario& s) {
-  const GraphSpec& g = s.export_spec->graph;
-  if (has_kind(g, NodeKind::CopyOnRead) || filter_between_layers(g) || file_filters_anywhere(g)) return false;
-  for (const Step& st : s.steps)
-    if (std::holds_alternative<CommitStep>(st) || std::holds_alternative<RebaseStep>(st) ||
-        std::holds_alternative<ConvertStep>(st) || std::holds_alternative<StreamStep>(st) ||
-        std::holds_alternative<BlockCommitStep>(st))
-      return false;
-  return true;
-}
+// Bitmaps are exported by qemu-nbd -B, or by block-export-add "bitmaps" when the graph needs
+// qemu-storage-daemon; chain steps and block jobs keep, mark or copy them
+// (model/bitmap_effects.hpp). What is left out: a raw window above the top layer, which
+// nbd_export_create's search does not pass (add_bitmaps).
+bool bitmaps_fit(const Scenario& s) { return s.export_spec.has_value(); }
 
 // Dirty bitmaps on the top layer (qcow2 v3 only; others are refused like QEMU does and
 // kept rarely): one or two bitmaps added right after the layer is created, the layer's
@@ -213,8 +219,12 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
   Scenario s;
   s.name = "generated";
   unsigned layers = static_cast<unsigned>(c.range(1, std::max(1u, cfg.max_layers)));
+  // Room for the usual scenario up front: growing step by step reallocates (and moves every
+  // step) several times per scenario, which dominated the fuzzer's allocations under ASan.
+  s.steps.reserve(layers * (cfg.max_ops_per_layer + 1) + 8);
   std::vector<LayerInfo> info;
-  std::vector<u64> sizes = {256 * KiB, 64 * KiB, 1024 * KiB, 128 * KiB, 4096 * KiB};
+  info.reserve(layers);
+  static constexpr std::array<u64, 5> sizes = {256 * KiB, 64 * KiB, 1024 * KiB, 128 * KiB, 4096 * KiB};
   for (unsigned i = 0; i < layers; ++i) {
     LayerInfo l;
     bool bottom = i == 0;
@@ -298,9 +308,16 @@ Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg) {
     for (const LayerInfo& l : info) layers.push_back({l.name, l.format, l.size});
     maybe_add_chain_step(c, layers, s);
   }
-  // Chosen last, so the scenarios of a seed stay what they were without bitmaps. Not yet
-  // combined with chain operations or graphs that need node names (QSD exports no bitmaps).
-  if (cfg.bitmaps && bitmaps_fit(s) && c.chance(15)) add_bitmaps(c, s, info.back(), cfg);
+  // Chosen last, so the scenarios of a seed stay what they were without bitmaps; then
+  // bitmaps with the chain step (convert --bitmaps, the base of a commit), and only the
+  // exported names the export can find after every step.
+  if (cfg.bitmaps && bitmaps_fit(s) && c.chance(15)) {
+    add_bitmaps(c, s, info.back(), cfg);
+    add_chain_bitmaps(c, s);
+    keep_findable_bitmaps(s);
+  }
+  // Last of all: a qemu-storage-daemon session with QMP bitmap commands (issue 7).
+  if (cfg.bitmaps && cfg.runtime_bitmaps && bitmaps_fit(s) && c.chance(12)) add_runtime_bitmap_session(c, s);
   return s;
 }
 

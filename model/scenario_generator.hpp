@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <random>
 #include <vector>
 
@@ -20,6 +21,9 @@ class Chooser {
   bool chance(unsigned percent) { return range(0, 99) >= 100 - percent; }
   // Index of a weighted choice; index 0 is the simplest.
   std::size_t weighted(const std::vector<unsigned>& weights);
+  // The same for a braced list of weights, without building a vector (the generator asks
+  // dozens of these per scenario; each vector was a heap allocation in the fuzzers).
+  std::size_t weighted(std::initializer_list<unsigned> weights);
 };
 
 class RandomChooser : public Chooser {
@@ -48,6 +52,7 @@ struct GeneratorConfig {
   bool v2 = true;
   bool chain_operations = true;  // sometimes one commit / rebase / convert (chain_step_generator)
   bool bitmaps = true;  // sometimes: qemu-img bitmap steps on the top qcow2 layer, exported
+  bool runtime_bitmaps = true;  // sometimes: a QMP bitmap session on a qcow2 layer (runtime_bitmap_generator)
 };
 
 Scenario generate_scenario(Chooser& c, const GeneratorConfig& cfg = {});

@@ -10,15 +10,11 @@ using nlohmann::json;
 
 namespace {
 
+using json_fields::bool_or;
 using json_fields::fail;
+using json_fields::field;
 using json_fields::only_keys;
-
-const json& field(const json& j, const std::string& path, const char* key) {
-  if (!j.is_object()) fail(path, "expected an object");
-  auto it = j.find(key);
-  if (it == j.end()) fail(path + "." + key, "missing");
-  return *it;
-}
+using json_fields::string_field;
 
 u64 size_value(const json& v, const std::string& path) {
   if (v.is_number_unsigned()) return v.get<u64>();
@@ -35,19 +31,6 @@ u64 size_value(const json& v, const std::string& path) {
 
 u64 size_field(const json& j, const std::string& path, const char* key) {
   return size_value(field(j, path, key), path + "." + key);
-}
-
-std::string string_field(const json& j, const std::string& path, const char* key) {
-  const json& v = field(j, path, key);
-  if (!v.is_string()) fail(path + "." + key, "expected a string");
-  return v.get<std::string>();
-}
-
-bool bool_or(const json& j, const std::string& path, const char* key, bool dflt) {
-  auto it = j.find(key);
-  if (it == j.end()) return dflt;
-  if (!it->is_boolean()) fail(path + "." + key, "expected true or false");
-  return it->get<bool>();
 }
 
 ImageFormat format_value(const json& v, const std::string& path) {
@@ -209,7 +192,7 @@ Scenario scenario_from_json(const json& j) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::string path = "steps[" + std::to_string(i) + "]";
     const json& st = steps[i];
-    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}, {\"bitmap\": ...}, {\"stream\": ...}, {\"block-commit\": ...}");
+    if (!st.is_object() || st.size() != 1) fail(path, "expected one of {\"create\": ...}, {\"truncate\": ...}, {\"io\": ...}, {\"commit\": ...}, {\"rebase\": ...}, {\"convert\": ...}, {\"bitmap\": ...}, {\"stream\": ...}, {\"block-commit\": ...}, {\"qmp-bitmaps\": ...}");
     if (st.contains("create")) {
       s.steps.push_back(CreateStep{create_from_json(st["create"], path + ".create")});
     } else if (st.contains("truncate")) {
@@ -245,9 +228,11 @@ Scenario scenario_from_json(const json& j) {
       s.steps.push_back(stream_step_from_json(st["stream"], path + ".stream"));
     } else if (st.contains("block-commit")) {
       s.steps.push_back(block_commit_step_from_json(st["block-commit"], path + ".block-commit"));
+    } else if (st.contains("qmp-bitmaps")) {
+      s.steps.push_back(runtime_bitmap_step_from_json(st["qmp-bitmaps"], path + ".qmp-bitmaps"));
     } else {
       fail(path, "unknown step '" + st.begin().key() +
-                     "' (expected create, truncate, io, commit, rebase, convert, bitmap, stream or block-commit)");
+                     "' (expected create, truncate, io, commit, rebase, convert, bitmap, stream, block-commit or qmp-bitmaps)");
     }
   }
   if (j.contains("export")) {
@@ -280,7 +265,7 @@ Scenario scenario_from_json(const json& j) {
       if (!v || *v == Query::DirtyBitmaps)
         fail(path, "unknown query '" + text +
                        "' (expected map, qemu-io-map, base:allocation, qemu:allocation-depth, content, "
-                       "qemu:dirty-bitmap:NAME)");
+                       "qemu:dirty-bitmap:NAME, nbdkit-blocksize)");
       s.queries.push_back(*v);
     }
     if (!s.queries.empty() && !s.export_spec) fail("export", "queries need an export");
@@ -357,6 +342,8 @@ json to_json(const Scenario& s) {
       steps.push_back({{"stream", to_json(*js)}});
     } else if (auto* jc = std::get_if<BlockCommitStep>(&st)) {
       steps.push_back({{"block-commit", to_json(*jc)}});
+    } else if (auto* rb = std::get_if<RuntimeBitmapStep>(&st)) {
+      steps.push_back({{"qmp-bitmaps", to_json(*rb)}});
     } else if (auto* b = std::get_if<BitmapStep>(&st)) {
       const BitmapCommand& c = b->command;
       json acts = json::array();

@@ -28,16 +28,18 @@ std::uint32_t context_value(NbdContext c, const BlockStatus& st) {
 }
 
 std::vector<NbdExtent> merge_equal(std::vector<NbdExtent> extents) {
-  std::vector<NbdExtent> out;
-  for (const NbdExtent& e : extents) {
+  std::size_t n = 0;  // merged in place: the input's buffer becomes the result
+  for (std::size_t i = 0; i < extents.size(); ++i) {
+    const NbdExtent e = extents[i];
     if (e.length == 0) continue;
-    if (!out.empty() && out.back().value == e.value && out.back().end() == e.start) {
-      out.back().length += e.length;
+    if (n > 0 && extents[n - 1].value == e.value && extents[n - 1].end() == e.start) {
+      extents[n - 1].length += e.length;
     } else {
-      out.push_back(e);
+      extents[n++] = e;
     }
   }
-  return out;
+  extents.resize(n);
+  return extents;
 }
 
 std::vector<NbdExtent> nbd_extents(const ModelState& s, const Graph& g, NbdContext c, u64 offset,

@@ -120,6 +120,34 @@ RC_GTEST_PROP(ModelProperties, MergingContextsThenSplittingGivesEachBack, ()) {
             nbd_extents(g.state, g.graph, NbdContext::JointAllocation, 0, g.length, min_block));
 }
 
+// merge_equal (in place) keeps every byte's value, drops empty extents and leaves no two
+// touching neighbours with one value.
+RC_GTEST_PROP(ModelProperties, MergeEqualKeepsEveryByteAndLeavesNoEqualNeighbours, ()) {
+  std::vector<NbdExtent> in;
+  u64 pos = *rc::gen::inRange<u64>(0, 100);
+  u64 start = pos;
+  std::vector<std::uint32_t> bytes;
+  int n = *rc::gen::inRange(0, 12);
+  for (int i = 0; i < n; ++i) {
+    u64 len = *rc::gen::inRange<u64>(0, 5);
+    std::uint32_t v = *rc::gen::inRange<std::uint32_t>(0, 3);
+    in.push_back({pos, len, v});
+    bytes.insert(bytes.end(), len, v);
+    pos += len;
+  }
+  std::vector<NbdExtent> out = merge_equal(in);
+  std::vector<std::uint32_t> back;
+  u64 at = start;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    RC_ASSERT(out[i].start == at);
+    RC_ASSERT(out[i].length > 0u);
+    if (i > 0) RC_ASSERT(out[i].value != out[i - 1].value);
+    back.insert(back.end(), out[i].length, out[i].value);
+    at = out[i].end();
+  }
+  RC_ASSERT(back == bytes);
+}
+
 RC_GTEST_PROP(ModelProperties, TheModelIsDeterministic, ()) {
   RcChooser c;
   Scenario s = generate_scenario(c);
