@@ -62,16 +62,31 @@ void run_job(StorageDaemon& qsd, const std::string& command, const json& argumen
   }
 }
 
-// quit: the daemon closes every node (headers and refcounts flushed) and exits; stop()
-// reaps it (SIGTERM to a daemon that is already gone changes nothing).
-void quit(StorageDaemon& qsd) {
-  try {
-    qsd.execute("quit");
-  } catch (const ToolError&) {
-    // The connection may close before the reply.
+// An active commit (a mirror job): it reports READY once source and target read alike
+// (JOB_STATUS_CHANGE "ready"), then block-job-complete pivots it (mirror_complete) and it
+// ends like any job. A job that fails before it is ready concludes without "ready".
+void run_active_job(StorageDaemon& qsd, const json& arguments) {
+  qsd.execute("block-commit", arguments);
+  for (;;) {
+    auto ev = qsd.qmp().wait_event("JOB_STATUS_CHANGE", kJobTimeout);
+    if (!ev) throw ToolError("block-commit: the active commit neither became ready nor concluded within " +
+                             std::to_string(kJobTimeout.count()) + " s");
+    const std::string status = (*ev)["data"].value("status", "");
+    if (status == "ready") {
+      qsd.execute("block-job-complete", {{"device", arguments["job-id"]}});
+      break;
+    }
+    if (status == "concluded" || status == "aborting") break;
   }
-  for (int i = 0; i < 100 && qsd.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  qsd.stop();
+  auto done = qsd.qmp().wait_event("BLOCK_JOB_COMPLETED", kJobTimeout);
+  if (!done) throw ToolError("block-commit: no BLOCK_JOB_COMPLETED within " + std::to_string(kJobTimeout.count()) + " s");
+  const json& data = (*done)["data"];
+  if (data.contains("error")) throw ToolError("block-commit: " + data["error"].get<std::string>());
+  for (;;) {
+    auto ev = qsd.qmp().wait_event("JOB_STATUS_CHANGE", std::chrono::seconds(10));
+    if (!ev) throw ToolError("block-commit: the job was not dismissed");
+    if ((*ev)["data"].value("status", "") == "null") break;
+  }
 }
 
 }  // namespace
@@ -95,17 +110,20 @@ bool realize_job_step(const Step& step, const Workspace& ws, const ImageFormats&
                    {"device", node_of(nodes, bc->options.overlay)},
                    {"top-node", node_of(nodes, bc->options.top)}};
       if (bc->options.base) args["base-node"] = node_of(nodes, *bc->options.base);
-      run_job(qsd, "block-commit", args);
+      if (bc->options.top == bc->options.overlay)
+        run_active_job(qsd, args);
+      else
+        run_job(qsd, "block-commit", args);
     }
   } catch (const ToolError& e) {
     // A daemon that died mid-job (e.g. an assertion, KF-035) says why in its log.
     // A closed connection may come just before the process ends: give it a moment.
     for (int i = 0; i < 50 && qsd.running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     std::string why = qsd.running() ? std::string() : "; qemu-storage-daemon died: " + qsd.log_tail();
-    quit(qsd);
+    qsd.quit();
     throw ToolError(e.what() + why);
   }
-  quit(qsd);
+  qsd.quit();
   return true;
 }
 

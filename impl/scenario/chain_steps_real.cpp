@@ -40,6 +40,7 @@ bool realize_chain_step(const Step& step, const QemuImg& img, ImageFormats& form
     if (m.backing_format) o.backing_format = to_string(*m.backing_format);
     o.existing_target = m.existing;
     o.target_is_zero = m.target_is_zero;
+    o.bitmaps = m.bitmaps;
     if (m.target_format == ImageFormat::Qcow2 && !m.existing) o.cluster_size = std::uint64_t{1} << m.cluster_bits;
     img.convert(ImageRef::file(m.source, o.source_format), m.target, o);
     if (!m.existing) formats[m.target] = m.target_format;

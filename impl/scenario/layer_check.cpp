@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "impl/qemu_tools/qemu_img.hpp"
+#include "impl/scenario/bitmap_check.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "model/chain.hpp"
 #include "model/scenario.hpp"
@@ -44,6 +45,17 @@ std::vector<std::string> compare_layers(const ModelState& s, const Workspace& ws
     for (const auto& e : img.map(ref)) real.push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
     auto want = canonical_map(qemu_img_map(s, build_graph(s, alone)));
     auto got = canonical_map(real);
+    if (qcow2 && !image.qcow2().bitmaps.empty()) {
+      // Persistent bitmaps are stored after the data clusters, so a data cluster's unwritten
+      // tail (zeroed with ZERO_RANGE by handle_alloc_space) is an interior host hole that
+      // file-posix reports as ZERO: "zero" inside data follows the host file, which the
+      // model does not track for qcow2 files. Compared without it.
+      for (auto* m : {&want, &got})
+        for (auto& e : *m)
+          if (e.data) e.zero = false;
+      want = canonical_map(want);
+      got = canonical_map(got);
+    }
     if (want != got) diffs.push_back(who + "qemu-img map\n  real:  " + text(got) + "\n  model: " + text(want));
   }
   for (const Image& image : s.images) {
@@ -56,6 +68,8 @@ std::vector<std::string> compare_layers(const ModelState& s, const Workspace& ws
     QemuIoResult res = script.run(ws.path());
     if (!res.ok()) diffs.push_back(image.name + ": content differs from the model: " + res.first_error());
   }
+  if (check.bitmaps)
+    for (auto& d : compare_bitmaps(s, ws, formats)) diffs.push_back(std::move(d));
   return diffs;
 }
 

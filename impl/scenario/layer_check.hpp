@@ -19,6 +19,8 @@ struct LayerCheck {
   // data once anything (qemu-img convert, commit, this check) has read it; tests whose raw
   // files are read after a write-zeroes switch this off.
   bool raw_maps = true;
+  // Each qcow2 layer's persistent bitmaps (impl/scenario/bitmap_check.hpp).
+  bool bitmaps = true;
 };
 
 // For each image of `s`: the backing file named in its header (qemu-img info), qemu-img map

@@ -22,8 +22,10 @@
 #include "impl/scenario/block_jobs_real.hpp"
 #include "impl/scenario/chain_steps_real.hpp"
 #include "impl/scenario/nbd_observation.hpp"
+#include "impl/scenario/nbdkit_observation.hpp"
 #include "impl/scenario/qemu_graph.hpp"
 #include "impl/scenario/qsd_export.hpp"
+#include "impl/scenario/runtime_bitmaps_real.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 #include "model/projections/dirty_bitmap.hpp"
 
@@ -129,13 +131,6 @@ std::vector<model::MapEntry> to_model(const std::vector<impl::MapEntry>& in) {
   return out;
 }
 
-std::string last_line(const std::string& text) {
-  std::size_t end = text.find_last_not_of("\n ");
-  if (end == std::string::npos) return text;
-  std::size_t start = text.rfind('\n', end);
-  return text.substr(start == std::string::npos ? 0 : start + 1, end + 1 - (start == std::string::npos ? 0 : start + 1));
-}
-
 void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& formats, const Workspace& ws,
                  Observation& obs) {
   bool want_content = false;
@@ -149,15 +144,15 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
   if (std::find(s.queries.begin(), s.queries.end(), Query::DirtyBitmaps) != s.queries.end())
     bitmaps = s.export_spec->bitmaps;
   for (const auto& b : bitmaps) contexts.push_back(dirty_bitmap_context(b));
-  if (contexts.empty() && !want_content) return;
+  bool want_nbdkit = std::find(s.queries.begin(), s.queries.end(), Query::NbdkitBlocksize) != s.queries.end();
+  if (contexts.empty() && !want_content && !want_nbdkit) return;
   // Filters between layers, over file nodes, or copy-on-read: qemu-storage-daemon builds
   // the graph with node names (qsd_graph.hpp); anything else: one qemu-nbd.
   std::optional<QsdExport> qsd;
   std::optional<QemuNbdServer> server;
   NbdClient client;
   if (needs_blockdev(g)) {
-    if (!bitmaps.empty()) throw ToolError("dirty bitmaps on a qemu-storage-daemon export are not supported yet");
-    qsd.emplace(g, formats, ws.path());
+    qsd.emplace(g, formats, ws.path(), BlockdevOptions{}, bitmaps);
     client.set_export_name(qsd->export_name());
   } else {
     QemuNbdOptions opts;
@@ -182,14 +177,12 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
     if (want_content) obs.content = read_runs(client, nbd.export_size);
   } catch (const std::exception&) {
     // A server that died mid-session (QEMU asserts) is evidence: keep its last words.
-    auto alive = [&] { return qsd ? qsd->daemon().running() : server->running(); };
-    // An aborting process may still be writing its core: give it a moment to be gone.
-    for (int i = 0; i < 20 && alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    bool died = !alive();
-    if (died) obs.server_crash = last_line(qsd ? qsd->daemon().log_tail() : server->log_tail());
+    obs.server_crash = qsd ? qsd->daemon().last_words_if_dead() : server->last_words_if_dead();
     throw;
   }
   client.disconnect();
+  // The second server (issue 7): nbdkit in front of the same live export.
+  if (want_nbdkit) observe_through_nbdkit(qsd ? qsd->socket() : server->socket(), qsd ? qsd->export_name() : "", ws.path(), obs);
   if (qsd) qsd->stop();
   if (server) server->stop();
   obs.nbd = std::move(nbd);
@@ -241,6 +234,8 @@ std::vector<std::string> realize_steps(const Scenario& s, const Workspace& ws, I
         // commit / rebase / convert (impl/scenario/chain_steps_real.cpp)
       } else if (realize_job_step(step, ws, formats)) {
         // block-stream / block-commit on qemu-storage-daemon (impl/scenario/block_jobs_real.cpp)
+      } else if (realize_runtime_bitmap_step(step, ws)) {
+        // QMP bitmap commands on qemu-storage-daemon (impl/scenario/runtime_bitmaps_real.cpp)
       } else if (auto* b = std::get_if<BitmapStep>(&step)) {
         run_bitmap(b->command, formats, ws);
       } else {

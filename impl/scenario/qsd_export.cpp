@@ -15,15 +15,21 @@ StorageDaemonOptions daemon_options(const std::filesystem::path& working_dir) {
 }  // namespace
 
 QsdExport::QsdExport(const model::GraphSpec& g, const ImageFormats& formats,
-                     const std::filesystem::path& working_dir, const BlockdevOptions& options)
+                     const std::filesystem::path& working_dir, const BlockdevOptions& options,
+                     const std::vector<std::string>& bitmaps)
     : daemon_(daemon_options(working_dir)), plan_(blockdev_plan(g, formats, options)) {
   for (const auto& o : plan_.objects) daemon_.object_add(o);
   for (const auto& b : plan_.blockdevs) daemon_.blockdev_add(b);
   NbdExportOptions e;
   e.node = plan_.root;
   e.name = name_;
-  e.writable = options.writable;
+  // nbd_export_create refuses an enabled bitmap on a writable node in a read-only export
+  // ("Enabled bitmap '...' incompatible with readonly export"): a graph whose nodes are
+  // opened read-write (copy-on-read) is exported writable when it exports bitmaps. Nothing
+  // is written through it.
+  e.writable = options.writable || (plan_.writable && !bitmaps.empty());
   e.allocation_depth = true;
+  e.bitmaps = bitmaps;
   daemon_.block_export_add_nbd(e);
   socket_ = daemon_.nbd_socket();
 }

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "impl/scenario/qsd_graph.hpp"
 #include "impl/servers/storage_daemon.hpp"
@@ -14,9 +15,11 @@ namespace chaincheck::impl {
 
 class QsdExport {
  public:
-  // `working_dir`: where the graph's relative filenames live.
+  // `working_dir`: where the graph's relative filenames live. `bitmaps`: exported as
+  // qemu:dirty-bitmap:NAME (block-export-add "bitmaps"; nbd_export_create looks for each on
+  // the root, then down filters and backing files).
   QsdExport(const model::GraphSpec& g, const ImageFormats& formats, const std::filesystem::path& working_dir,
-            const BlockdevOptions& options = {});
+            const BlockdevOptions& options = {}, const std::vector<std::string>& bitmaps = {});
   const std::filesystem::path& socket() const { return socket_; }
   const std::string& export_name() const { return name_; }
   const BlockdevPlan& plan() const { return plan_; }

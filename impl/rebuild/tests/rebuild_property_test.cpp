@@ -31,7 +31,16 @@ RC_GTEST_PROP(RebuildLiveProperties, RealRebuildsMatchTheModelForBothStrategies,
   QemuRebuilder real;
   oracle::RebuildCheck check = oracle::check_rebuild(s, real, target);
   RC_ASSERT(check.observed.error == "");
-  for (const auto& e : check.observed.step_errors) RC_ASSERT(e == "");
+  // The tools refuse exactly the steps the model refuses (a compressed write over an
+  // allocated cluster: EIO); then the chains differ from the generated one: nothing to rebuild.
+  RC_ASSERT(check.observed.step_errors.size() == check.predicted.step_errors.size());
+  bool refused = false;
+  for (std::size_t i = 0; i < check.observed.step_errors.size(); ++i) {
+    RC_ASSERT(check.observed.step_errors[i].empty() == check.predicted.step_errors[i].empty());
+    refused |= !check.observed.step_errors[i].empty();
+  }
+  RC_TAG(refused ? "a step refused as predicted" : "every step ran");
+  if (refused) return;
   for (const auto& f : check.findings) RC_FAIL(oracle::describe(f) + "\n  expected: " + f.expected + "\n  observed: " + f.observed);
   for (const auto& r : check.observed.results) {
     RC_ASSERT(r.error == "");

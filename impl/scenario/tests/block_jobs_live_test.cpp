@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include "impl/scenario/tests/kf045.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
 #include "model/block_job_generator.hpp"
 
@@ -111,6 +112,7 @@ RC_GTEST_PROP(BlockJobsLiveProperty, EveryLayerMatchesTheModelAfterOneBlockJob, 
   RandomChooser chooser(seed);
   Scenario sc = generate_scenario(chooser, plain_chain_config());
   std::vector<GeneratedLayer> layers = generated_layers(sc);
+  add_random_bitmaps(chooser, sc, layers);  // checked on every layer by compare_layers
   RC_PRE(add_job_step(chooser, layers, sc));
   RC_CLASSIFY(std::holds_alternative<StreamStep>(sc.steps.back()), "block-stream");
   RC_CLASSIFY(std::holds_alternative<BlockCommitStep>(sc.steps.back()), "block-commit");
@@ -120,7 +122,9 @@ RC_GTEST_PROP(BlockJobsLiveProperty, EveryLayerMatchesTheModelAfterOneBlockJob, 
   RC_PRE(before_job.empty());  // a layer that differs before the job is another rule's case
   for (const auto& d : diffs) RC_LOG() << d << "\n";
   RC_PRE(!hits_kf035(diffs));  // a known QEMU abort, checked by its own test
-  RC_ASSERT(diffs.empty());
+  // Known: an active commit's zeroes unmap in the base despite discard=ignore (KF-045).
+  const auto* job = std::get_if<BlockCommitStep>(&sc.steps.back());
+  RC_ASSERT(diffs.empty() || (job && job->options.top == job->options.overlay && only_kf045(diffs)));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
+#include "impl/scenario/tests/kf045.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
 #include "impl/scenario/qemu_system.hpp"
 #include "model/chain.hpp"
@@ -139,8 +140,10 @@ RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChai
   model::testing::RcChooser chooser;
   Scenario sc = generate_scenario(chooser, plain_chain_config());
   std::vector<GeneratedLayer> layers = generated_layers(sc);
+  add_random_bitmaps(chooser, sc, layers);  // checked on every layer by compare_layers
   // One in four a block job (qemu-storage-daemon) instead of a qemu-img operation.
   if (!(layers.size() >= 2 && chooser.chance(25) && add_job_step(chooser, layers, sc))) add_chain_step(chooser, layers, sc);
+  add_random_convert_bitmaps(chooser, sc);
   RC_CLASSIFY(std::holds_alternative<CommitStep>(sc.steps.back()), "commit");
   RC_CLASSIFY(std::holds_alternative<RebaseStep>(sc.steps.back()), "rebase");
   RC_CLASSIFY(std::holds_alternative<ConvertStep>(sc.steps.back()), "convert");
@@ -156,7 +159,9 @@ RC_GTEST_PROP(ChainOperationsLiveProperty, EveryLayerMatchesTheModelAfterOneChai
   RC_PRE(before_op.empty());
   RC_PRE(!hits_kf035(diffs));  // known: block-stream into extended L2 aborts QEMU
   for (const auto& d : diffs) RC_LOG() << d << "\n";
-  RC_ASSERT(diffs.empty());
+  // Known: an active commit's zeroes unmap in the base despite discard=ignore (KF-045).
+  const auto* job = std::get_if<BlockCommitStep>(&sc.steps.back());
+  RC_ASSERT(diffs.empty() || (job && job->options.top == job->options.overlay && only_kf045(diffs)));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
 #include "impl/scenario/qemu_system.hpp"
+#include "model/bitmap_generator.hpp"
 #include "model/chain_step_generator.hpp"
 #include "model/model_system.hpp"
 #include "model/scenario_generator.hpp"
@@ -91,6 +92,20 @@ inline GeneratorConfig plain_chain_config() {
   cfg.chain_operations = false;
   cfg.bitmaps = false;
   return cfg;
+}
+
+// Persistent bitmaps on some qcow2 layers (added right after each is created, so the
+// layer's writes mark them) and, for a convert into qcow2, sometimes --bitmaps: the chain
+// step or job then has bitmaps to keep, mark or copy (model/bitmap_effects.hpp). Call
+// before the chain step is added; `after_step` after it.
+inline void add_random_bitmaps(Chooser& c, Scenario& sc, const std::vector<GeneratedLayer>& layers) {
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (layers[i].format == ImageFormat::Qcow2 && c.chance(50))
+      add_layer_bitmaps(c, sc, layers[i].name, "b" + std::to_string(i) + "_");
+}
+inline void add_random_convert_bitmaps(Chooser& c, Scenario& sc) {
+  if (auto* v = std::get_if<ConvertStep>(&sc.steps.back()))
+    if (v->options.target_format == ImageFormat::Qcow2 && c.chance(50)) v->options.bitmaps = true;
 }
 
 // Each layer the steps create, with its guest length after them (what the step generators take).
