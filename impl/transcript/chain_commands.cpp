@@ -80,7 +80,7 @@ std::optional<QemuImgChainOp> parse_chain_op(const std::vector<std::string>& arg
     return QemuImgChainOp{sub, RebaseStep{o}};
   }
   if (sub == "convert") {
-    auto a = split(argv, {"-f", "-O", "-B", "-F", "-o"}, {"-q", "-n", "-p", "--target-is-zero"}, line, prog);
+    auto a = split(argv, {"-f", "-O", "-B", "-F", "-o"}, {"-q", "-n", "-p", "--target-is-zero", "--bitmaps"}, line, prog);
     if (!a || a->positional.size() != 2) return std::nullopt;  // several sources: not modelled
     ConvertOptions o;
     o.source = a->positional[0];
@@ -105,6 +105,7 @@ std::optional<QemuImgChainOp> parse_chain_op(const std::vector<std::string>& arg
     }
     o.existing = a->has("-n");
     o.target_is_zero = a->has("--target-is-zero");
+    o.bitmaps = a->has("--bitmaps");
     return QemuImgChainOp{sub, ConvertStep{o}};
   }
   return std::nullopt;

@@ -178,4 +178,22 @@ std::optional<std::uint64_t> transcript_size(const std::string& word) {
   return model::parse_size(word);
 }
 
+std::vector<std::string> split_option_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
+      cur += ',';
+      ++i;
+    } else if (text[i] == ',') {
+      parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += text[i];
+    }
+  }
+  parts.push_back(cur);
+  return parts;
+}
+
 }  // namespace chaincheck::impl

@@ -32,6 +32,9 @@ Words split_words(const std::string& text, int line);
 // $((expr)) with + - * / % and parentheses over integers; nullopt if not arithmetic.
 std::optional<std::uint64_t> shell_arithmetic(const std::string& word);
 
+// QEMU's option list (keyval.c, QemuOpts): comma-separated, ",," a literal comma.
+std::vector<std::string> split_option_list(const std::string& text);
+
 // A size as written in a transcript: 65536, 64k, 1M, $((4*64*1024)).
 std::optional<std::uint64_t> transcript_size(const std::string& word);
 

@@ -21,6 +21,10 @@ std::string supported_grammar() {
          "  qemu-nbd [-r] [-t] [-A] [-s] [-B NAME] [-k SOCKET] [-x NAME] [-f FMT | --image-opts] [--discard=MODE] FILE|json:{...} [&]\n"
          "  qemu-storage-daemon [--object OBJ]... --blockdev JSON|K=V,... ... --nbd-server addr.type=unix,addr.path=SOCKET\n"
          "      --export type=nbd,id=ID,node-name=NODE[,name=NAME][,writable=on|off][,allocation-depth=on|off]... [&]\n"
+         "  nbdkit [-U SOCKET] [-r] [-f] [--exit-with-parent] [--filter=blocksize|blocksize-policy] file [file=]FILE [minblock=N ...] [&]\n"
+         "  nbdkit [-U SOCKET] [-r] [-f] [--filter=blocksize|blocksize-policy] nbd socket=QEMU_NBD_SOCKET [export=NAME]\n"
+         "      [minblock=N] [maxdata=N] [maxlen=N] [blocksize-minimum=N ...] [&]   (socket= of an earlier qemu-nbd -k / QSD line)\n" +
+         qmp_grammar() +
          "  nbdinfo [--map[=CONTEXT]] [--json] nbd://localhost[/NAME] | nbd+unix:///[NAME]?socket=PATH\n"
          "  truncate -s SIZE FILE\n"
          "  SIZE: 65536, 64k, 1M, $((4*64*1024))";
@@ -32,6 +36,7 @@ struct RawCommand {
   int line;
   std::string text;
   std::vector<std::string> reported;
+  bool qmp = false;  // a QMP command line (qmp_commands.hpp), not a shell command
 };
 
 bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
@@ -58,6 +63,16 @@ std::vector<RawCommand> split_commands(const std::string& text) {
   for (std::size_t i = 0; i < lines.size(); ++i) {
     std::string t = trim(lines[i]);
     int number = static_cast<int>(i + 1);
+    // QMP lines: commands with or without '$ ' prompts; replies are output either way.
+    QmpLineKind qmp = classify_qmp_line(t);
+    if (qmp == QmpLineKind::Command) {
+      out.push_back({number, t, {}, true});
+      continue;
+    }
+    if (qmp == QmpLineKind::Reply) {
+      if (!out.empty()) out.back().reported.push_back(lines[i]);
+      continue;
+    }
     bool is_command;
     if (prompted) {
       is_command = starts_with(t, "$ ");
@@ -262,21 +277,7 @@ IoCommand parse_io_command(const std::string& text, int line) {
 // QEMU's key=value syntax (keyval.c): ',,' is a literal comma, dotted keys nest.
 std::vector<std::pair<std::string, std::string>> keyval_pairs(const std::string& text, int line, const std::string& what) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::string cur;
-  std::vector<std::string> parts;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == ',' && i + 1 < text.size() && text[i + 1] == ',') {
-      cur += ',';
-      ++i;
-    } else if (text[i] == ',') {
-      parts.push_back(cur);
-      cur.clear();
-    } else {
-      cur += text[i];
-    }
-  }
-  parts.push_back(cur);
-  for (const auto& p : parts) {
+  for (const auto& p : split_option_list(text)) {
     auto eq = p.find('=');
     if (eq == std::string::npos || eq == 0) bad(line, what + ": '" + p + "' is not key=value");
     out.emplace_back(p.substr(0, eq), p.substr(eq + 1));
@@ -305,7 +306,8 @@ std::string blockdev_json(const std::string& text, int line) {
     if (leaf == "backing" && v.empty()) (*at)[leaf] = nullptr;
     else (*at)[leaf] = v;
   }
-  return j.dump();
+  // Transcripts may hold any bytes: never let invalid UTF-8 escape as an exception.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool on_off(const std::string& v, int line, const std::string& key) {
@@ -315,7 +317,8 @@ bool on_off(const std::string& v, int line, const std::string& key) {
 }
 
 Command parse_storage_daemon(const std::vector<std::string>& argv, bool background, int line) {
-  Opts o = parse_opts(argv, 1, {"--blockdev", "--object", "--nbd-server", "--export"}, {}, line, "qemu-storage-daemon");
+  Opts o = parse_opts(argv, 1, {"--blockdev", "--object", "--nbd-server", "--export", "--chardev", "--monitor"}, {},
+                      line, "qemu-storage-daemon");
   if (!o.positional.empty()) bad(line, "qemu-storage-daemon: unexpected argument '" + o.positional[0] + "'");
   StorageDaemonRun d;
   d.background = background;
@@ -341,13 +344,16 @@ Command parse_storage_daemon(const std::vector<std::string>& argv, bool backgrou
       else if (k == "name") x.name = v;
       else if (k == "writable") x.writable = on_off(v, line, k);
       else if (k == "allocation-depth") x.allocation_depth = on_off(v, line, k);
+      else if (k == "bitmaps." + std::to_string(x.bitmaps.size())) x.bitmaps.push_back(v);  // keyval list, in order
       else bad(line, "--export: option '" + k + "' is not supported");
     }
     if (x.id.empty() || x.node.empty()) bad(line, "--export needs id= and node-name=");
     if (x.name.empty()) x.name = x.node;  // block-export-add: the name defaults to the node name
     d.exports.push_back(x);
   }
-  if (d.exports.empty()) bad(line, "qemu-storage-daemon needs at least one --export");
+  d.qmp_socket = qmp_monitor_socket(o.values["--chardev"], o.values["--monitor"], line);
+  // With a QMP monitor the exports may come later (block-export-add).
+  if (d.exports.empty() && !d.qmp_socket) bad(line, "qemu-storage-daemon needs at least one --export");
   return d;
 }
 
@@ -395,8 +401,8 @@ QemuImgBitmap parse_img_bitmap(const std::vector<std::string>& argv, int line) {
 
 Command parse_command(const std::vector<std::string>& argv, bool background, int line) {
   const std::string& prog = argv[0];
-  if (background && prog != "qemu-nbd" && prog != "qemu-storage-daemon")
-    bad(line, "only qemu-nbd and qemu-storage-daemon may run in the background ('&')");
+  if (background && prog != "qemu-nbd" && prog != "qemu-storage-daemon" && prog != "nbdkit")
+    bad(line, "only qemu-nbd, qemu-storage-daemon and nbdkit may run in the background ('&')");
   if (prog == "qemu-img") {
     if (argv.size() < 2) bad(line, "qemu-img needs a subcommand");
     const std::string& sub = argv[1];
@@ -472,6 +478,7 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
     return n;
   }
   if (prog == "qemu-storage-daemon") return parse_storage_daemon(argv, background, line);
+  if (prog == "nbdkit") return parse_nbdkit(argv, background, line);
   if (prog == "nbdinfo" || prog == "./nbdinfo") {
     NbdInfo i;
     for (std::size_t k = 1; k < argv.size(); ++k) {
@@ -500,7 +507,32 @@ Command parse_command(const std::vector<std::string>& argv, bool background, int
 
 std::vector<TranscriptCommand> parse_transcript(const std::string& text) {
   std::vector<TranscriptCommand> out;
+  int monitor_line = 0;  // the last qemu-storage-daemon with a QMP monitor
   for (RawCommand& raw : split_commands(text)) {
+    if (raw.qmp) {
+      TranscriptCommand c;
+      c.line = raw.line;
+      c.text = raw.text;
+      QmpCommand q = parse_qmp_line(raw.text, raw.line);
+      if (monitor_line == 0)
+        throw TranscriptError(raw.line, "QMP command '" + q.execute +
+                                            "' without a qemu-storage-daemon --chardev ... --monitor before it");
+      q.daemon_line = monitor_line;
+      // qmp-shell -v echoes the command it sends as JSON: output, not a second command.
+      if (!q.shell_form && !out.empty()) {
+        auto* prev = std::get_if<QmpCommand>(&out.back().command);
+        if (prev && prev->shell_form && prev->execute == q.execute && prev->arguments == q.arguments) {
+          out.back().reported.push_back(raw.text);
+          for (auto& r : raw.reported) out.back().reported.push_back(std::move(r));
+          continue;
+        }
+      }
+      c.argv = {"qmp", q.execute};
+      c.command = q;
+      c.reported = std::move(raw.reported);
+      out.push_back(std::move(c));
+      continue;
+    }
     Words w = split_words(raw.text, raw.line);
     if (w.words.empty()) continue;
     TranscriptCommand c;
@@ -508,9 +540,11 @@ std::vector<TranscriptCommand> parse_transcript(const std::string& text) {
     c.text = raw.text;
     c.argv = w.words;
     c.command = parse_command(w.words, w.background, raw.line);
+    if (auto* d = std::get_if<StorageDaemonRun>(&c.command); d && d->qmp_socket) monitor_line = raw.line;
     c.reported = std::move(raw.reported);
     out.push_back(std::move(c));
   }
+  check_nbdkit_sockets(out);
   return out;
 }
 

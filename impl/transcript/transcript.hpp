@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "impl/transcript/chain_commands.hpp"
+#include "impl/transcript/nbdkit_command.hpp"
+#include "impl/transcript/qmp_commands.hpp"
 #include "impl/transcript/shell_words.hpp"
 
 namespace chaincheck::impl {
@@ -76,7 +78,7 @@ struct Truncate {
   std::uint64_t size = 0;
 };
 
-// qemu-storage-daemon with its whole graph and exports on the command line (no QMP):
+// qemu-storage-daemon with its graph and exports on the command line, optionally a QMP monitor:
 // --blockdev per node (JSON or key=value, kept as JSON text), --object, one
 // --nbd-server addr.type=unix,addr.path=PATH, --export type=nbd,... per export.
 struct StorageDaemonRun {
@@ -87,9 +89,13 @@ struct StorageDaemonRun {
   struct Export {
     std::string id, node, name;
     bool writable = false, allocation_depth = false;
+    std::vector<std::string> bitmaps;  // bitmaps.0=NAME, bitmaps.1=... (qemu:dirty-bitmap:NAME)
   };
   std::vector<Export> exports;
   bool background = false;
+  // --chardev socket,...,path=P --monitor chardev=ID: P as written (rewritten into the
+  // workspace); QmpCommand lines after it talk to this daemon (impl/transcript/qmp_commands.hpp).
+  std::optional<std::string> qmp_socket;
 };
 
 // qemu-img bitmap: the actions in command-line order on one bitmap of one image.
@@ -103,7 +109,7 @@ struct QemuImgBitmap {
 };
 
 using Command = std::variant<QemuImgCreate, QemuImgMap, QemuImgOther, QemuIo, QemuNbd, NbdInfo, Truncate,
-                             QemuImgChainOp, StorageDaemonRun, QemuImgBitmap>;
+                             QemuImgChainOp, StorageDaemonRun, QemuImgBitmap, NbdkitRun, QmpCommand>;
 
 struct TranscriptCommand {
   int line = 0;                          // first line of the command in the file

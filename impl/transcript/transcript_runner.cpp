@@ -11,8 +11,10 @@
 #include "impl/qemu_tools/qemu_img_bitmap.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
 #include "impl/scenario/nbd_observation.hpp"
+#include "impl/servers/nbdkit_server.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 #include "impl/servers/socket_server.hpp"
+#include "impl/transcript/qmp_runner.hpp"
 
 namespace chaincheck::impl {
 
@@ -69,19 +71,69 @@ QemuIoCommand io_command(const IoCommand& c) {
   return q;
 }
 
+// How qemu-nbd names a transcript's image argument.
+QemuNbdImage nbd_image_of(const ImageArg& a) {
+  if (a.text.rfind("json:", 0) == 0 && a.structured) return QemuNbdImage::json(nlohmann::json::parse(a.json));
+  if (a.structured) return QemuNbdImage::image_opts(a.text);
+  QemuNbdImage image;
+  image.kind = QemuNbdImage::Kind::File;
+  image.text = a.text;
+  image.format = a.format;  // none: qemu-nbd probes
+  return image;
+}
+
+// qemu-img map may add ZERO to DATA where a qcow2 image's host file has holes (RECURSE once
+// qcow2_detect_metadata_preallocation says so, which depends on the host file's allocated
+// size): such entries are judged by the bytes, as the campaign judges them, so the image is
+// read back (small images only). Nothing when it cannot be (e.g. a writer holds its lock).
+std::optional<std::vector<model::Extent<std::uint8_t>>> bytes_behind_zero_data(
+    const std::vector<model::MapEntry>& map, const ImageArg& image, const Workspace& ws) {
+  constexpr std::uint64_t kMaxRead = 64ull << 20;
+  bool zero_data = false;
+  std::uint64_t end = 0;
+  for (const auto& e : map) {
+    zero_data |= e.zero && e.data;
+    end = std::max(end, e.start + e.length);
+  }
+  if (!zero_data || end > kMaxRead) return std::nullopt;
+  try {
+    QemuNbdOptions o;
+    o.read_only = true;
+    o.objects = image.objects;
+    o.working_dir = ws.path();
+    QemuNbdServer server(nbd_image_of(image), o);
+    NbdClient client;
+    client.connect_unix(server.socket());
+    auto runs = read_runs(client, client.size());
+    client.disconnect();
+    return runs;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 struct Server {
   std::unique_ptr<QemuNbdServer> server;
   std::shared_ptr<BackgroundProcess> daemon;  // qemu-storage-daemon (one per export it serves)
+  std::unique_ptr<NbdkitServer> nbdkit;
   std::filesystem::path socket;               // where it really listens
   std::optional<std::string> socket_as_written;
   std::string export_name;
+  bool crashed = false;  // its death was reported (once, by the command it died under)
 };
 
 // qemu-storage-daemon as written, but listening inside the workspace; started in the
-// background and awaited by an NBD greeting on its socket (no QMP: no start-up race).
-std::vector<Server> start_storage_daemon(const StorageDaemonRun& d, const Workspace& ws, std::size_t index) {
+// background and awaited by an NBD greeting on its socket (never by QMP: no start-up race;
+// a monitor is connected to only after that, impl/transcript/qmp_runner.hpp).
+std::vector<Server> start_storage_daemon(const StorageDaemonRun& d, const Workspace& ws, std::size_t index,
+                                         std::shared_ptr<QmpSession>* qmp = nullptr) {
   std::filesystem::path socket = ws.file("qsd-" + std::to_string(index) + ".sock");
   std::vector<std::string> argv = {"qemu-storage-daemon"};
+  // The QMP monitor, like the NBD socket, listens inside the workspace.
+  std::filesystem::path qmp_socket = ws.file("qsd-" + std::to_string(index) + "-qmp.sock");
+  if (d.qmp_socket)
+    argv.insert(argv.end(), {"--chardev", "socket,id=chaincheck-qmp,path=" + qmp_socket.string() + ",server=on,wait=off",
+                             "--monitor", "chardev=chaincheck-qmp"});
   for (const auto& o : d.objects) argv.insert(argv.end(), {"--object", o});
   for (const auto& b : d.blockdev_args) argv.insert(argv.end(), {"--blockdev", b});
   argv.insert(argv.end(), {"--nbd-server", "addr.type=unix,addr.path=" + socket.string()});
@@ -89,10 +141,13 @@ std::vector<Server> start_storage_daemon(const StorageDaemonRun& d, const Worksp
     argv.insert(argv.end(), {"--export", "type=nbd,id=" + e.id + ",node-name=" + e.node + ",name=" + e.name +
                                              ",writable=" + (e.writable ? "on" : "off") +
                                              ",allocation-depth=" + (e.allocation_depth ? "on" : "off")});
+    for (std::size_t i = 0; i < e.bitmaps.size(); ++i)
+      argv.back() += ",bitmaps." + std::to_string(i) + "=" + e.bitmaps[i];
   }
   auto proc = std::make_shared<BackgroundProcess>(start_nbd_server(
       argv, "qemu-storage-daemon", socket, ws.file("qsd-" + std::to_string(index) + ".log"), ws.path(),
       std::chrono::seconds(10)));
+  if (d.qmp_socket && qmp) *qmp = open_qmp_session(proc, qmp_socket);
   std::vector<Server> out;
   for (const auto& e : d.exports) {
     Server s;
@@ -138,6 +193,38 @@ int find_server(const std::vector<Server>& servers, const std::string& uri, int 
   throw TranscriptError(line, "nbdinfo: no qemu-nbd server was started before this line for '" + uri + "'");
 }
 
+// nbdkit as written, on a socket in its own workspace; the nbd plugin's socket= names the
+// socket an earlier server of this transcript really listens on; file= the workspace file.
+Server start_nbdkit(const NbdkitRun& k, const std::vector<Server>& servers, const Workspace& ws, int line) {
+  NbdkitOptions o;
+  o.working_dir = ws.path();
+  o.read_only = k.read_only;
+  o.filters = k.filters;
+  if (k.plugin == NbdkitRun::Plugin::File) {
+    o.plugin = "file";
+    o.param("file", (std::filesystem::path(k.file).is_absolute() ? std::filesystem::path(k.file) : ws.file(k.file)).string());
+  } else {
+    const Server* target = nullptr;
+    for (auto it = servers.rbegin(); it != servers.rend() && !target; ++it)
+      if (!it->nbdkit && it->socket_as_written && same_socket(*it->socket_as_written, k.nbd_socket) &&
+          (k.nbd_export.empty() || it->export_name == k.nbd_export))
+        target = &*it;
+    if (!target)
+      throw TranscriptError(line, "nbdkit: no qemu-nbd or qemu-storage-daemon export on socket " + k.nbd_socket +
+                                      (k.nbd_export.empty() ? "" : " named " + k.nbd_export) + " was started before this line");
+    o.plugin = "nbd";
+    o.param("socket", target->socket.string());
+    std::string name = k.nbd_export.empty() ? target->export_name : k.nbd_export;
+    if (!name.empty()) o.param("export", name);
+  }
+  for (const auto& [key, value] : k.params) o.param(key, value);
+  Server s;
+  s.nbdkit = std::make_unique<NbdkitServer>(o);
+  s.socket = s.nbdkit->socket();
+  s.socket_as_written = k.socket;
+  return s;
+}
+
 }  // namespace
 
 TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
@@ -146,6 +233,14 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
   Workspace ws;
   QemuImg img(ws.path());
   std::vector<Server> servers;
+  // qemu-storage-daemon lines with a QMP monitor: their session, NBD socket and its name as written.
+  struct Monitor {
+    std::shared_ptr<QmpSession> session;
+    std::filesystem::path socket;
+    std::string socket_as_written;
+  };
+  std::map<int, Monitor> monitors;
+  std::size_t daemons = 0;
   Formats formats;
   for (const TranscriptCommand& tc : commands) {
     CommandOutcome out;
@@ -174,6 +269,7 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         for (const auto& e : img.map(ref, range))
           out.img_map->push_back({e.start, e.length, e.depth, e.present, e.zero, e.data, e.offset});
         out.output = lines_of(m->json_output ? img.map_text(ref, range) : std::string());
+        out.content = bytes_behind_zero_data(*out.img_map, m->image, ws);
       } else if (auto* op = std::get_if<QemuImgChainOp>(&tc.command)) {
         // Run as written; a convert's target joins the known formats.
         RunResult r = run_program(tc.argv, RunOptions::in(ws.path()));
@@ -212,16 +308,8 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         o.export_name = n->export_name.value_or("");
         o.objects = n->image.objects;
         o.working_dir = ws.path();
-        QemuNbdImage image;
-        if (!n->image.structured) {
-          image.kind = QemuNbdImage::Kind::File;
-          image.text = n->image.text;
-          image.format = n->image.format;  // none: qemu-nbd probes
-        }
-        else if (n->image.text.rfind("json:", 0) == 0) image = QemuNbdImage::json(nlohmann::json::parse(n->image.json));
-        else image = QemuNbdImage::image_opts(n->image.text);
         Server s;
-        s.server = std::make_unique<QemuNbdServer>(image, o);
+        s.server = std::make_unique<QemuNbdServer>(nbd_image_of(n->image), o);
         s.socket = s.server->socket();
         s.socket_as_written = n->socket;
         s.export_name = o.export_name;
@@ -254,8 +342,36 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         }
         client.disconnect();
       } else if (auto* d = std::get_if<StorageDaemonRun>(&tc.command)) {
-        for (Server& s : start_storage_daemon(*d, ws, servers.size())) servers.push_back(std::move(s));
+        Monitor mon;
+        std::size_t index = 1000 + daemons++;  // file names distinct from qemu-nbd's
+        for (Server& s : start_storage_daemon(*d, ws, index, &mon.session)) servers.push_back(std::move(s));
+        if (mon.session) {
+          mon.socket = ws.file("qsd-" + std::to_string(index) + ".sock");
+          mon.socket_as_written = d->socket;
+          monitors[tc.line] = std::move(mon);
+        }
         out.output.push_back("(serving on a private unix socket)");
+      } else if (auto* k = std::get_if<NbdkitRun>(&tc.command)) {
+        servers.push_back(start_nbdkit(*k, servers, ws, tc.line));
+        out.output.push_back("(serving on a private unix socket)");
+      } else if (auto* q = std::get_if<QmpCommand>(&tc.command)) {
+        Monitor& mon = monitors.at(q->daemon_line);
+        QmpOutcome r = run_qmp_command(*mon.session, *q);
+        out.output = r.output;
+        out.error = r.error;
+        out.server_crash = r.server_crash;
+        // An NBD export added over QMP is a server nbdinfo can name (even when QEMU
+        // refused it: the model counts it the same way, and nbdinfo then fails).
+        if (q->execute == "block-export-add") {
+          auto args = nlohmann::json::parse(q->arguments);
+          Server s;
+          s.daemon = mon.session->daemon;
+          s.socket = mon.socket;
+          s.socket_as_written = mon.socket_as_written;
+          for (const char* key : {"node-name", "name"})  // the name defaults to the node name
+            if (args.contains(key) && args[key].is_string()) s.export_name = args[key].get<std::string>();
+          servers.push_back(std::move(s));
+        }
       } else if (auto* b = std::get_if<QemuImgBitmap>(&tc.command)) {
         ImgBitmapOptions o;
         auto fmt = [&](const std::optional<std::string>& given, const std::string& file) {
@@ -286,7 +402,20 @@ TranscriptRun run_transcript(const std::vector<TranscriptCommand>& commands) {
         throw TranscriptError(tc.line, std::string("qemu-nbd did not start: ") + e.what());
       if (std::holds_alternative<StorageDaemonRun>(tc.command))
         throw TranscriptError(tc.line, std::string("qemu-storage-daemon did not start: ") + e.what());
+      if (std::holds_alternative<NbdkitRun>(tc.command))
+        throw TranscriptError(tc.line, std::string("nbdkit did not start: ") + e.what());
       out.error = e.what();
+      // A server that died under the request (QEMU asserts) is evidence: keep its last words.
+      if (std::holds_alternative<NbdInfo>(tc.command) && out.server >= 0) {
+        Server& s = servers[static_cast<std::size_t>(out.server)];
+        if (!s.crashed)
+          out.server_crash = s.server   ? s.server->last_words_if_dead()
+                             : s.nbdkit ? s.nbdkit->last_words_if_dead()
+                                        : s.daemon->last_words_if_dead();
+        s.crashed = s.crashed || !out.server_crash.empty();
+        // How the connection broke (reset, not connected) varies from run to run.
+        if (!out.server_crash.empty()) out.error = "the server died under it: " + out.server_crash;
+      }
     }
     run.outcomes.push_back(std::move(out));
   }

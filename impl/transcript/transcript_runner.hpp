@@ -27,6 +27,7 @@ struct CommandOutcome {
   std::optional<model::NbdObservation> nbd;              // nbdinfo --map: raw replies
   std::optional<std::vector<model::Extent<std::uint8_t>>> content;  // nbdinfo: the export read back
   int server = -1;                   // nbdinfo: index of the qemu-nbd command it talked to
+  std::string server_crash;          // nbdinfo or QMP: the server died during this command (its last words)
 };
 
 struct TranscriptRun {
