@@ -81,6 +81,7 @@ CampaignSummary run_campaign(const CampaignOptions& o, const SystemFactory& make
       Scenario s = generate_scenario(chooser, o.generator);
       s.seed = seed;
       s.name = "scenario-" + std::to_string(index);
+      if (o.nbdkit_second_server && s.export_spec) s.queries.push_back(Query::NbdkitBlocksize);
       if (auto h = system->host()) s.host = *h;
       ScenarioResult r = judge_scenario(s, *system, o.model_faults, rebuilder.get());
       registry.classify(r.verdict.findings);

@@ -30,6 +30,8 @@ struct CampaignOptions {
   model::ModelFaults model_faults;  // test-only: a deliberately wrong model
   // Set: every scenario with a chain of 2+ layers is also rebuilt (oracle/rebuild_check).
   std::function<std::unique_ptr<model::ChainRebuilder>()> make_rebuilder;
+  // Set: every scenario with an export also asks the NbdkitBlocksize query (issue 7).
+  bool nbdkit_second_server = false;
 };
 
 struct FindingRecord {

@@ -5,6 +5,7 @@
 
 #include "oracle/dirty_bitmap_judge.hpp"
 #include "oracle/nbd_spec.hpp"
+#include "oracle/nbdkit_judge.hpp"
 
 namespace chaincheck::oracle {
 
@@ -350,6 +351,8 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
                          "the guest reads other bytes than the model predicts"));
   }
   add(div);
+  // The second NBD server in front of the same export (issue 7).
+  for (Finding& f : nbdkit_findings(predicted, observed, ctx, v)) v.findings.push_back(std::move(f));
   return v;
 }
 

@@ -26,6 +26,7 @@ bool names_image(const Step& st, const std::string& name) {
   if (auto* x = std::get_if<ConvertStep>(&st)) v = images_named(*x);
   if (auto* j = std::get_if<StreamStep>(&st)) v = images_named(*j);
   if (auto* j = std::get_if<BlockCommitStep>(&st)) v = images_named(*j);
+  if (auto* rb = std::get_if<RuntimeBitmapStep>(&st)) v = images_named(*rb);
   return std::find(v.begin(), v.end(), name) != v.end();
 }
 
@@ -80,7 +81,8 @@ std::vector<Scenario> simplifications(const Scenario& s) {
     const Step& st = s.steps[i];
     if (!std::holds_alternative<IoStep>(st) && !std::holds_alternative<CommitStep>(st) &&
         !std::holds_alternative<RebaseStep>(st) && !std::holds_alternative<ConvertStep>(st) &&
-        !std::holds_alternative<StreamStep>(st) && !std::holds_alternative<BlockCommitStep>(st))
+        !std::holds_alternative<StreamStep>(st) && !std::holds_alternative<BlockCommitStep>(st) &&
+        !std::holds_alternative<RuntimeBitmapStep>(st))
       continue;
     Scenario c = s;
     c.steps.erase(c.steps.begin() + static_cast<std::ptrdiff_t>(i));

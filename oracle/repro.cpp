@@ -13,22 +13,42 @@
 #include "model/projections/dirty_bitmap.hpp"
 #include "model/operations.hpp"
 #include "model/rounding.hpp"
+#include "model/nbdkit_stack.hpp"
 #include "oracle/judge.hpp"
+#include "oracle/repro_rebuild.hpp"
+#include "oracle/repro_qmp.hpp"
 
 namespace chaincheck::oracle {
 
 using namespace chaincheck::model;
 using impl::TranscriptCommand;
 
+void add_step_divergence(const std::string& model_err, const std::string& real_err, const std::string& what,
+                         int line_no, ReproLine& line) {
+  if (model_err.empty() == real_err.empty()) return;
+  Observation p, o;
+  p.step_errors = {model_err};
+  o.step_errors = {real_err};
+  Verdict v = judge(p, o, {});
+  for (Finding f : v.findings) {
+    f.where = "line " + std::to_string(line_no);
+    f.summary += " (" + what + ")";
+    line.findings.push_back(f);
+  }
+}
+
 std::size_t ReproReport::findings() const {
   std::size_t n = 0;
   for (const auto& l : lines) n += l.findings.size();
+  for (const auto& r : rebuilds) n += r.findings.size();
   return n;
 }
 std::size_t ReproReport::new_findings() const {
   std::size_t n = 0;
   for (const auto& l : lines)
     for (const auto& f : l.findings) n += !f.known;
+  for (const auto& r : rebuilds)
+    for (const auto& f : r.findings) n += !f.known;
   return n;
 }
 
@@ -59,8 +79,15 @@ struct ModelReplay {
     bool valid = false;
     std::string why_not;
     std::vector<std::string> bitmaps;  // qemu-nbd -B NAME each
+    std::optional<std::string> socket;  // as written (qemu-nbd -k, QSD addr.path)
+    std::string name;                   // export name
+    std::optional<NbdkitStack> nbdkit;  // set: nbdkit serving `graph` (issue 7)
+    std::string nbdkit_text;            // "nbdkit --filter=blocksize(minblock=4096) nbd"
+    int fronts = -1;                    // nbdkit's nbd plugin: the export it is in front of
+    int base_differs_at = 0;            // a line where this export's base:allocation or read had a finding
   };
   std::vector<Export> servers;
+  QmpReplay qmp;  // daemons with a QMP monitor (oracle/repro_qmp.hpp)
 };
 
 std::optional<ImageFormat> format_of(const std::string& f) {
@@ -86,6 +113,15 @@ std::optional<GraphSpec> graph_of(const impl::ImageArg& a, const ModelState& s, 
     return std::nullopt;
   }
   return GraphSpec::of_image(a.text);
+}
+
+// qemu-io's flags start with BDRV_O_UNMAP; a "discard": "ignore" (or "off") option of the
+// opened node clears it (bdrv_parse_discard_flags).
+bool opens_with_unmap(const impl::ImageArg& a) {
+  if (!a.structured) return true;
+  auto j = nlohmann::json::parse(a.json);
+  auto it = j.find("discard");
+  return it == j.end() || !it->is_string() || (*it != "ignore" && *it != "off");
 }
 
 std::vector<std::string> split_lines(const std::string& s) {
@@ -208,6 +244,84 @@ void judge_bitmap_line(const ModelState& s, const ModelReplay::Export& ex, const
   for (auto& f : v.findings) line.findings.push_back(f);
 }
 
+// An nbdkit line's export: the file plugin over a raw image of the transcript, or the nbd
+// plugin over the export of the earlier qemu-nbd / QSD line whose socket it names.
+ModelReplay::Export nbdkit_export(const impl::NbdkitRun& k, const ModelReplay& m) {
+  ModelReplay::Export ex;
+  ex.socket = k.socket;
+  ex.nbdkit_text = k.describe();
+  NbdkitStack st;
+  st.nbd_plugin = k.plugin == impl::NbdkitRun::Plugin::Nbd;
+  if (k.has_filter("blocksize")) st.minblock = k.minblock.value_or(1);
+  if (k.has_filter("blocksize-policy")) st.policy_minimum = k.policy_minimum.value_or(1);
+  ex.nbdkit = st;
+  if (!st.nbd_plugin) {
+    int i = m.state.find(k.file);
+    if (i < 0) {
+      ex.why_not = "'" + k.file + "' is not an image the transcript created";
+    } else if (m.state.image(i).format() != ImageFormat::Raw) {
+      ex.why_not = "nbdkit's file plugin serves the bytes of the " + std::string(to_string(m.state.image(i).format())) +
+                   " file '" + k.file + "', not its guest view";
+    } else {
+      ex.graph = GraphSpec::of_image(k.file);
+      ex.valid = true;
+    }
+    return ex;
+  }
+  for (auto it = m.servers.rbegin(); it != m.servers.rend(); ++it) {
+    if (it->nbdkit || !it->socket || !impl::same_socket(*it->socket, k.nbd_socket)) continue;
+    if (!k.nbd_export.empty() && it->name != k.nbd_export) continue;
+    ex.fronts = static_cast<int>(m.servers.rend() - it) - 1;
+    ex.graph = it->graph;
+    ex.valid = it->valid;
+    ex.why_not = it->why_not;
+    return ex;
+  }
+  ex.why_not = "no export on socket " + k.nbd_socket;
+  return ex;
+}
+
+// nbdinfo --map against nbdkit: base:allocation only; the model's answer for the export
+// nbdkit serves, rounded as the filter should (model/nbdkit_stack.hpp), judged like any
+// server's (NBD spec, content, model). Findings name nbdkit among their interfaces.
+void judge_nbdkit_line(ModelState& s, const ModelReplay::Export& ex, int inner_differs_at, const std::string& ctx,
+                       const impl::CommandOutcome* out, int line_no, bool stale, ReproLine& line) {
+  if (ctx != "base:allocation") {
+    line.notes.push_back("not modelled: nbdkit serves base:allocation only, not " + ctx);
+    return;
+  }
+  Graph graph = build_graph(s, ex.graph);
+  NbdObservation p = predict_nbdkit(s, graph, *ex.nbdkit);
+  for (const auto& r : p.replies)
+    for (const auto& e : r.extents) line.model.push_back(nbdinfo_line(e.start, e.length, e.value, ctx));
+  if (out->nbd && !stale) {
+    Observation po, oo;
+    po.nbd = p;
+    po.content = content(s, graph, graph.root, 0, p.export_size);
+    oo.nbd = out->nbd;
+    oo.content = out->content;
+    JudgeContext jc = context_for(s, ex.graph, line_no);
+    // Only nbdkit's own description: QEMU's known findings match on the QEMU graph.
+    jc.graph = ex.nbdkit_text;
+    Verdict v = judge(po, oo, jc);
+    bool dropped = false;
+    for (auto& f : v.findings) {
+      // nbdkit passes on what QEMU said: where QEMU already differs (the campaign's rule,
+      // oracle/nbdkit_judge.hpp), only nbdkit's own NBD-spec findings count.
+      if (inner_differs_at && f.cls != FindingClass::NbdSpec) {
+        dropped = true;
+        continue;
+      }
+      f.interfaces.push_back("nbdkit");
+      line.findings.push_back(f);
+    }
+    if (dropped)
+      line.notes.push_back("not judged against the model: the export nbdkit is in front of already differs (line " +
+                           std::to_string(inner_differs_at) + ")");
+  }
+  if (out->content && ex.nbdkit->nbd_plugin && has_copy_on_read(graph)) read_export(s, graph);
+}
+
 }  // namespace
 
 ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, const impl::TranscriptRun& run,
@@ -215,6 +329,8 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
   ReproReport report;
   report.versions = run.versions;
   ModelReplay m;
+  Scenario replayed;  // the steps the model followed, for the rebuild check (ReproRebuildRequest)
+  bool replay_inexact = false;  // a step the scenario cannot express: no rebuild check
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const TranscriptCommand& tc = commands[i];
     ReproLine line;
@@ -222,16 +338,7 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
     line.outcome = i < run.outcomes.size() ? &run.outcomes[i] : nullptr;
     const impl::CommandOutcome* out = line.outcome;
     auto step_divergence = [&](const std::string& model_err, const std::string& real_err, const std::string& what) {
-      if (model_err.empty() == real_err.empty()) return;
-      Observation p, o;
-      p.step_errors = {model_err};
-      o.step_errors = {real_err};
-      Verdict v = judge(p, o, {});
-      for (Finding f : v.findings) {
-        f.where = "line " + std::to_string(tc.line);
-        f.summary += " (" + what + ")";
-        line.findings.push_back(f);
-      }
+      add_step_divergence(model_err, real_err, what, tc.line, line);
     };
     try {
       if (auto* c = std::get_if<impl::QemuImgCreate>(&tc.command)) {
@@ -254,6 +361,7 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         o.backing_file = c->backing;
         if (c->backing_format) o.backing_format = format_of(*c->backing_format);
         auto err = create_image(m.state, o);
+        if (!err) replayed.steps.push_back(CreateStep{o});
         step_divergence(err ? err->message : "", out ? out->error : "", "qemu-img create");
       } else if (auto* b = std::get_if<impl::QemuImgBitmap>(&tc.command)) {
         BitmapCommand c;
@@ -264,9 +372,10 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         for (const auto& [action, source] : b->actions)
           c.actions.push_back({*bitmap_action_from_string(action), source});
         auto err = apply_bitmap_command(m.state, c);
+        if (!err) replayed.steps.push_back(BitmapStep{c});
         step_divergence(err ? err->message : "", out ? out->error : "", "qemu-img bitmap");
       } else if (auto* t = std::get_if<impl::Truncate>(&tc.command)) {
-        truncate_file(m.state, t->file, t->size);
+        if (!truncate_file(m.state, t->file, t->size)) replayed.steps.push_back(TruncateStep{t->file, t->size});
       } else if (auto* q = std::get_if<impl::QemuIo>(&tc.command)) {
         std::string why;
         auto g = graph_of(q->image, m.state, &why);
@@ -289,7 +398,10 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
               op.may_unmap = c.unmap;
               std::string model_err;
               if (q->read_only) model_err = "read-only";
-              else if (auto e = apply(m.state, graph, op, OpenOptions{true})) model_err = e->message;
+              // qemu-io opens with BDRV_O_UNMAP unless the options say discard=ignore.
+              else if (auto e = apply(m.state, graph, op, OpenOptions{opens_with_unmap(q->image)})) model_err = e->message;
+              else if (opens_with_unmap(q->image)) replayed.steps.push_back(IoStep{*g, op});
+              else replay_inexact = true;  // an IoStep cannot say discard=ignore
               step_divergence(model_err, real_err, c.text);
             } else if (c.kind == K::Read) {
               bool matches = !c.pattern || [&] {
@@ -341,6 +453,7 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
             Observation p, o;
             p.img_map = entries;
             o.img_map = out->img_map;
+            o.content = out->content;  // read back where map says data and zero (the campaign's rule)
             Verdict v = judge(p, o, context_for(m.state, *g, tc.line));
             for (auto& f : v.findings) line.findings.push_back(f);
           }
@@ -353,6 +466,8 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
           ex.valid = true;
         }
         ex.bitmaps = n->bitmaps;
+        ex.socket = n->socket;
+        ex.name = n->export_name.value_or("");
         if (n->snapshot) {
           ex.valid = false;
           ex.why_not = "qemu-nbd -s adds a temporary overlay the model does not follow";
@@ -360,11 +475,14 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         m.servers.push_back(ex);
         if (!ex.valid) line.notes.push_back("not modelled: " + ex.why_not);
       } else if (auto* d = std::get_if<impl::StorageDaemonRun>(&tc.command)) {
+        if (d->qmp_socket) start_daemon_model(m.qmp, tc.line, *d);
         // One model export per --export: its node's graph from the --blockdev options.
         std::vector<nlohmann::json> nodes;
         for (const auto& b : d->blockdevs) nodes.push_back(nlohmann::json::parse(b));
         for (const auto& e : d->exports) {
           ModelReplay::Export ex;
+          ex.socket = d->socket;
+          ex.name = e.name;
           try {
             auto p = impl::graph_from_qemu_options(impl::nest_blockdevs(nodes, e.node));
             if (p.graph) {
@@ -376,15 +494,31 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
           } catch (const std::invalid_argument& err) {
             ex.why_not = err.what();
           }
+          ex.bitmaps = e.bitmaps;
           if (!ex.valid) line.notes.push_back("not modelled: export " + e.name + ": " + ex.why_not);
           m.servers.push_back(ex);
         }
+      } else if (auto* k = std::get_if<impl::NbdkitRun>(&tc.command)) {
+        m.servers.push_back(nbdkit_export(*k, m));
+        if (!m.servers.back().valid) line.notes.push_back("not modelled: " + m.servers.back().why_not);
       } else if (auto* info = std::get_if<impl::NbdInfo>(&tc.command)) {
         if (out && out->server >= 0 && static_cast<std::size_t>(out->server) < m.servers.size() && info->map) {
           const auto& ex = m.servers[static_cast<std::size_t>(out->server)];
           std::string ctx = info->map->empty() ? "base:allocation" : *info->map;
+          if (!out->server_crash.empty()) {
+            // The model answers every request: a server that aborts under one is a finding
+            // (the campaign's server-crashed rule, oracle/judge.cpp), whatever is modelled.
+            Observation crashed;
+            crashed.error = out->error;
+            crashed.server_crash = out->server_crash;
+            for (auto& f : judge(Observation{}, crashed, context_for(m.state, ex.graph, tc.line)).findings)
+              line.findings.push_back(f);
+          }
           if (!ex.valid) {
             line.notes.push_back("not modelled: " + ex.why_not);
+          } else if (ex.nbdkit) {
+            int inner = ex.fronts >= 0 ? m.servers[static_cast<std::size_t>(ex.fronts)].base_differs_at : 0;
+            judge_nbdkit_line(m.state, ex, inner, ctx, out, tc.line, m.stale, line);
           } else if (ctx.rfind(kDirtyBitmapPrefix, 0) == 0) {
             judge_bitmap_line(m.state, ex, ctx, out, tc.line, m.stale, line);
           } else if (ctx != "base:allocation" && ctx != "qemu:allocation-depth") {
@@ -406,7 +540,21 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
               o.nbd = out->nbd;
               o.content = out->content;
               Verdict v = judge(p, o, context_for(m.state, ex.graph, tc.line));
-              for (auto& f : v.findings) line.findings.push_back(f);
+              for (auto& f : v.findings) {
+                for (const auto& itf : f.interfaces)
+                  if (itf == "base:allocation" || itf == "read")
+                    m.servers[static_cast<std::size_t>(out->server)].base_differs_at = tc.line;
+                line.findings.push_back(f);
+              }
+            }
+            // Seed 004: a layer exported alone and queried is rebuilt over its real chain.
+            if (ex.graph.image && ex.graph.backing == GraphSpec::Backing::Null && !ex.graph.child &&
+                ex.graph.file_filters.empty() && !m.stale && !replay_inexact &&
+                std::none_of(report.rebuild_requests.begin(), report.rebuild_requests.end(),
+                             [&](const ReproRebuildRequest& r) { return r.image == *ex.graph.image; })) {
+              ReproRebuildRequest req{*ex.graph.image, tc.line, replayed};
+              req.scenario.export_spec = ExportSpec{GraphSpec::of_image(*ex.graph.image)};
+              report.rebuild_requests.push_back(std::move(req));
             }
             // The replay read the whole export back: through copy-on-read that allocates.
             if (out->content && has_copy_on_read(graph)) read_export(m.state, graph);
@@ -415,6 +563,7 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
       } else if (auto* op = std::get_if<impl::QemuImgChainOp>(&tc.command)) {
         // commit / rebase / convert: the model applies the same operation (chain_operations).
         std::string model_err = apply_step(m.state, op->step);
+        if (model_err.empty()) replayed.steps.push_back(op->step);
         if (model_err.find("not modelled") != std::string::npos) {
           m.stale = true;
           m.stale_why = "qemu-img " + op->subcommand + " at line " + std::to_string(tc.line);
@@ -422,6 +571,17 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         } else {
           step_divergence(model_err, out ? out->error : "", "qemu-img " + op->subcommand);
         }
+      } else if (std::holds_alternative<impl::QmpCommand>(tc.command)) {
+        QmpLineResult r = judge_qmp_line(m.state, m.qmp, tc, out, line);
+        if (r.export_added)
+          m.servers.push_back({r.export_added->graph, r.export_added->valid, r.export_added->why_not,
+                               r.export_added->bitmaps});
+        if (r.stale && !m.stale) {
+          m.stale = true;
+          m.stale_why = r.stale_why;
+        }
+        // Runtime bitmap ops change neither content nor allocation: only jobs are replayed.
+        if (r.applied_step) replayed.steps.push_back(*r.applied_step);
       } else if (auto* other = std::get_if<impl::QemuImgOther>(&tc.command)) {
         if (other->subcommand != "info" && other->subcommand != "compare") {
           m.stale = true;
@@ -466,7 +626,8 @@ std::string render_text(const ReproReport& r, bool normalize) {
   }
   for (const ReproLine& l : r.lines) {
     add("");
-    add("line " + std::to_string(l.command->line) + ": $ " + l.command->text);
+    bool qmp = std::holds_alternative<impl::QmpCommand>(l.command->command);  // has its own prompt
+    add("line " + std::to_string(l.command->line) + ": " + (qmp ? "" : "$ ") + l.command->text);
     if (l.outcome && !l.outcome->error.empty()) add("  error: " + l.outcome->error);
     bool real_shown = false;
     if (l.outcome && !l.outcome->output.empty() && !l.model.empty()) {
@@ -490,6 +651,14 @@ std::string render_text(const ReproReport& r, bool normalize) {
       if (!f.expected.empty() || !f.observed.empty()) add("    expected: " + f.expected + "; observed: " + f.observed);
     }
   }
+  for (const ReproRebuild& rb : r.rebuilds) {
+    add("");
+    for (const auto& s : rebuild_text(rb)) add(s);
+    for (const Finding& f : rb.findings) {
+      add("  FINDING " + describe(f));
+      if (!f.expected.empty() || !f.observed.empty()) add("    expected: " + f.expected + "; observed: " + f.observed);
+    }
+  }
   add("");
   add("chain:");
   for (const auto& s : r.picture) add("  " + s);
@@ -507,7 +676,16 @@ nlohmann::json render_json(const ReproReport& r) {
       findings.push_back({{"class", to_string(f.cls)}, {"interface", f.interfaces}, {"line", l.command->line},
                           {"summary", f.summary}, {"expected", f.expected}, {"observed", f.observed},
                           {"rule", f.rule}, {"known", f.known}, {"known_id", f.known_id}});
-  return {{"verdict", findings.empty() ? "clean" : "findings"}, {"findings", findings}, {"versions", r.versions}};
+  nlohmann::json rebuilds = nlohmann::json::array();
+  for (const ReproRebuild& rb : r.rebuilds) {
+    rebuilds.push_back(rebuild_json(rb));
+    for (const Finding& f : rb.findings)
+      findings.push_back({{"class", to_string(f.cls)}, {"interface", f.interfaces}, {"line", rb.request.line},
+                          {"summary", f.summary}, {"expected", f.expected}, {"observed", f.observed},
+                          {"rule", f.rule}, {"known", f.known}, {"known_id", f.known_id}});
+  }
+  return {{"verdict", findings.empty() ? "clean" : "findings"}, {"findings", findings}, {"versions", r.versions},
+          {"rebuilds", rebuilds}};
 }
 
 }  // namespace chaincheck::oracle

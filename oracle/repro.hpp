@@ -9,6 +9,7 @@
 
 #include "impl/transcript/transcript.hpp"
 #include "impl/transcript/transcript_runner.hpp"
+#include "model/rebuild.hpp"
 #include "oracle/registry.hpp"
 
 namespace chaincheck::oracle {
@@ -21,8 +22,30 @@ struct ReproLine {
   std::vector<Finding> findings;
 };
 
+// A step that failed on one side only (model or tool): the judge's step finding, placed at
+// transcript line `line_no` and naming `what` ran. Nothing when both agree.
+void add_step_divergence(const std::string& model_err, const std::string& real_err, const std::string& what,
+                         int line_no, ReproLine& line);
+
+// A layer the transcript exported alone (backing: null) and queried: the seed 004 chain
+// rebuild is checked over its backing chain as the replayed steps made it
+// (oracle/repro_rebuild.hpp runs it).
+struct ReproRebuildRequest {
+  std::string image;
+  int line = 0;              // the first nbdinfo line that queried the export
+  model::Scenario scenario;  // the steps the model replayed up to that line; export = image
+};
+struct ReproRebuild {
+  ReproRebuildRequest request;
+  model::RebuildObservation predicted, observed;
+  std::vector<Finding> findings;
+  std::string note;  // why it was not run, when it was not
+};
+
 struct ReproReport {
   std::vector<ReproLine> lines;
+  std::vector<ReproRebuildRequest> rebuild_requests;
+  std::vector<ReproRebuild> rebuilds;
   std::vector<std::string> picture;  // "top.qcow2  -E0-"
   std::map<std::string, std::string> versions;
   std::size_t findings() const;

@@ -90,6 +90,7 @@ int cmd_campaign(const cli::CampaignArgs& a) {
       bad_input(std::string("--rebuild: ") + e.what());
     }
   }
+  o.nbdkit_second_server = a.second_server == "nbdkit";
   oracle::Registry registry = load_registry(a.registry);
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
@@ -156,10 +157,8 @@ int cmd_run(const std::string& path, const std::string& system, const std::strin
     std::cerr << "chaincheck run: " << r.observed.error << "\n";
     if (r.observed.server_crash.empty()) return 2;  // a crashed server is a finding, below
   }
-  bool any_new = false;
   nlohmann::json out = {{"findings", nlohmann::json::array()}, {"versions", r.observed.versions}};
   for (const auto& f : r.verdict.findings) {
-    any_new |= !f.known;
     out["findings"].push_back(oracle::to_json(f));
     if (!json) std::cout << oracle::describe(f) << "\n    expected: " << f.expected << "\n    observed: " << f.observed << "\n";
   }
@@ -188,6 +187,9 @@ int main(int argc, char** argv) {
   campaign->add_option("--max-layers", ca.max_layers, "layers per chain (1-4)")->capture_default_str()->check(CLI::Range(1, 4));
   campaign->add_flag("--no-minimize", ca.no_minimize, "keep findings as found");
   campaign->add_flag("--rebuild", ca.rebuild, "also rebuild every chain of 2+ layers from its NBD extents (seed 004)");
+  campaign->add_option("--second-server", ca.second_server,
+                       "also serve every export through this server and judge it: nbdkit (nbd plugin + blocksize filter)")
+      ->check(CLI::IsMember({"nbdkit"}));
   campaign->add_option("--inject-model-fault", ca.faults, "test only: make the model deliberately wrong")->group("");
 
   std::string scenario_path, run_system = cli::system_names().back();

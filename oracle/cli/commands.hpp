@@ -21,6 +21,7 @@ struct CampaignArgs {
   unsigned max_layers = 4;
   bool no_minimize = false;
   bool rebuild = false;  // also run the chain-rebuild check (oracle/rebuild_check)
+  std::string second_server;  // "nbdkit": also serve every export through nbdkit (issue 7)
   std::vector<std::string> faults;
   std::string registry;
 };

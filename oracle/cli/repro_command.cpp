@@ -5,6 +5,11 @@
 #include "impl/process/process.hpp"
 #include "oracle/cli/commands.hpp"
 #include "oracle/repro.hpp"
+#include "oracle/repro_rebuild.hpp"
+#ifdef CHAINCHECK_REAL_REBUILD
+#include "impl/rebuild/qemu_rebuilder.hpp"
+#include "impl/scenario/qemu_system.hpp"
+#endif
 
 namespace chaincheck::cli {
 
@@ -22,6 +27,15 @@ int cmd_repro(const ReproArgs& a) {
     oracle::Registry registry = oracle::Registry::load(a.registry);
     impl::TranscriptRun run = impl::run_transcript(commands);
     oracle::ReproReport report = oracle::judge_transcript(commands, run, registry);
+#ifdef CHAINCHECK_REAL_REBUILD
+    // Seed 004: layers exported alone (backing: null) are also rebuilt over their chain.
+    if (!report.rebuild_requests.empty()) {
+      model::HostFs host = impl::measure_host_fs();
+      for (auto& req : report.rebuild_requests) req.scenario.host = host;
+      impl::QemuRebuilder real;
+      oracle::run_rebuild_checks(report, real, registry);
+    }
+#endif
     if (a.json) std::cout << oracle::render_json(report).dump(2) << "\n";
     else std::cout << oracle::render_text(report, a.normalize);
     return report.findings() ? 1 : 0;

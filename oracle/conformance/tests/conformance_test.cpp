@@ -46,7 +46,7 @@ TEST(NbdCheck, HonestExportPassesEveryCheckItCanExercise) {
   EXPECT_EQ(failing(r), std::vector<std::string>{});
   EXPECT_FALSE(r.must_failed());
   for (const auto& id : check_ids())
-    if (id != "zero-reads-zero" && id != "list-meta-context") EXPECT_EQ(status(r, id, "qemu:allocation-depth"), Status::Pass) << id;
+    if (id != "zero-reads-zero" && id != "list-meta-context") { EXPECT_EQ(status(r, id, "qemu:allocation-depth"), Status::Pass) << id; }
   EXPECT_EQ(status(r, "zero-reads-zero"), Status::Pass);
   EXPECT_EQ(status(r, "zero-reads-zero", "qemu:allocation-depth"), Status::Skip);
   EXPECT_EQ(status(r, "list-meta-context", "export"), Status::Pass);

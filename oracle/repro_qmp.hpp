@@ -1,0 +1,51 @@
+// chaincheck repro: the model's side of QMP lines (impl/transcript/qmp_commands.hpp).
+// block-stream -> StreamStep, block-commit of an intermediate node -> BlockCommitStep,
+// block-dirty-bitmap-* -> model/runtime_bitmaps.hpp, block-export-add (type nbd) -> an
+// export nbdinfo may name, quit -> the daemon closes its images. Anything else runs as
+// written and is reported as not modelled (and, unless it only queries, leaves the model
+// stale).
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "oracle/repro.hpp"
+
+namespace chaincheck::oracle {
+
+// One qemu-storage-daemon with a QMP monitor, as the model follows it.
+struct QmpDaemonModel {
+  std::vector<nlohmann::json> nodes;  // --blockdev options, then blockdev-add ones
+  std::set<std::string> bitmap_images;  // images it added runtime bitmaps to (closed at quit)
+  bool alive = true;
+  std::string graph_unknown;  // set: its node graph is no longer followed (why), e.g. after an active commit's pivot
+};
+
+struct QmpReplay {
+  std::map<int, QmpDaemonModel> daemons;  // by the daemon's transcript line
+};
+
+struct QmpExportModel {
+  model::GraphSpec graph;
+  bool valid = false;
+  std::string why_not;
+  std::vector<std::string> bitmaps;
+};
+
+struct QmpLineResult {
+  std::optional<QmpExportModel> export_added;  // block-export-add: counted like a qemu-nbd server
+  bool stale = false;                          // the images changed in a way the model did not follow
+  std::string stale_why;
+  std::optional<model::Step> applied_step;     // a job the model applied (for the rebuild check's replay)
+};
+
+void start_daemon_model(QmpReplay& replay, int line, const impl::StorageDaemonRun& daemon);
+
+QmpLineResult judge_qmp_line(model::ModelState& state, QmpReplay& replay, const impl::TranscriptCommand& tc,
+                             const impl::CommandOutcome* outcome, ReproLine& line);
+
+}  // namespace chaincheck::oracle
