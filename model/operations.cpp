@@ -240,6 +240,23 @@ void make_normal(Qcow2Image& q, u64 a, u64 b) {
   u64 C = q.cluster_size();
   for (u64 c = round_down(a, C); c < b; c += C) {
     u64 lo = std::max(a, c), hi = std::min({b, c + C, q.virtual_size});
+    if (lo == c) {
+      // Whole clusters inside one run without host clusters get consecutive new host
+      // clusters, i.e. one host delta: one assign for the lot (the per-cluster loop below
+      // would give each the same delta, one at a time).
+      Extent<Qcow2Unit> e = q.units.at(c);
+      ClusterType t = e.value.type;
+      u64 span_end = std::min(e.end(), b);
+      u64 n = span_end == q.virtual_size ? (span_end - c + C - 1) / C : (span_end - c) / C;
+      if ((t == ClusterType::Unallocated || t == ClusterType::ZeroPlain) && n > 1) {
+        std::int64_t delta = new_host_cluster(q, c);
+        q.next_host_cluster += (n - 1) * C;
+        u64 stop = std::min(c + n * C, q.virtual_size);
+        q.units.assign(c, stop - c, Qcow2Unit{ClusterType::Normal, delta, false});
+        c += (n - 1) * C;  // the loop adds the last C
+        continue;
+      }
+    }
     std::int64_t delta;
     if (auto d = cluster_delta(q, c)) {
       delta = *d;
