@@ -317,6 +317,24 @@ void zeroize_v3(Qcow2Image& q, u64 a, u64 b, bool may_unmap) {
     u64 cend = std::min(c + C, q.virtual_size);
     u64 lo = std::max(a, c), hi = std::min(b, cend);
     bool whole = lo == c && hi == cend;
+    if (whole) {
+      // Whole clusters inside one run (not compressed) share its type and host delta, so
+      // each gets the same new entry: one assign for the lot.
+      Extent<Qcow2Unit> e = q.units.at(c);
+      u64 span_end = std::min(e.end(), b);
+      u64 n = span_end == q.virtual_size ? (span_end - c + C - 1) / C : (span_end - c) / C;
+      if (n > 1 && e.value.type != ClusterType::Compressed) {
+        bool host = has_host_cluster(e.value.type);
+        u64 stop = std::min(c + n * C, q.virtual_size);
+        if ((may_unmap && host) || !host) {
+          q.units.assign(c, stop - c, Qcow2Unit{ClusterType::ZeroPlain, 0, false});
+        } else {
+          q.units.assign(c, stop - c, Qcow2Unit{ClusterType::ZeroAlloc, e.value.host_delta, false});
+        }
+        c += (n - 1) * C;  // the loop adds the last C
+        continue;
+      }
+    }
     auto delta = cluster_delta(q, c);
     bool compressed = cluster_compressed(q, c);
     if (whole) {

@@ -55,6 +55,26 @@ TEST_F(HostClusters, APartlyWrittenSubclusterClusterKeepsItsOtherSubclustersUnal
   EXPECT_EQ(type_at("a.qcow2", 64 * KiB), ClusterType::Unallocated);
 }
 
+// zero_in_l2_slice: whole clusters become ZERO; allocated ones keep their host cluster
+// (ZERO_ALLOC) unless the request may unmap; unallocated ones stay without (ZERO_PLAIN).
+TEST_F(HostClusters, ZeroingWholeClustersKeepsHostClustersUnlessItMayUnmap) {
+  qcow2("a.qcow2", 1 * MiB);
+  u64 first = next_host("a.qcow2");
+  write("a.qcow2", 0, 3 * 64 * KiB, 1);
+  write_zeroes("a.qcow2", 0, 5 * 64 * KiB);  // clusters 0-2 allocated, 3-4 not
+  EXPECT_EQ(type_at("a.qcow2", 0), ClusterType::ZeroAlloc);
+  EXPECT_EQ(host("a.qcow2", 64 * KiB + 5), first + 64 * KiB + 5);
+  EXPECT_EQ(type_at("a.qcow2", 192 * KiB), ClusterType::ZeroPlain);
+  EXPECT_EQ(type_at("a.qcow2", 319 * KiB), ClusterType::ZeroPlain);
+  EXPECT_EQ(type_at("a.qcow2", 320 * KiB), ClusterType::Unallocated);
+
+  write_zeroes("a.qcow2", 64 * KiB, 2 * 64 * KiB, true);
+  EXPECT_EQ(type_at("a.qcow2", 0), ClusterType::ZeroAlloc);
+  EXPECT_EQ(type_at("a.qcow2", 64 * KiB), ClusterType::ZeroPlain);
+  EXPECT_EQ(type_at("a.qcow2", 191 * KiB), ClusterType::ZeroPlain);
+  EXPECT_EQ(next_host("a.qcow2"), first + 3 * 64 * KiB);  // zeroing takes no host cluster
+}
+
 TEST_F(HostClusters, TheLastPartialClusterIsTakenWhole) {
   qcow2("a.qcow2", 200 * KiB);  // clusters 0..2 whole, cluster 3 is 8 KiB
   u64 first = next_host("a.qcow2");
