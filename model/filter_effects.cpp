@@ -73,13 +73,12 @@ void copy_on_read(ModelState& s, const Graph& g, int node, u64 off, u64 len) {
     // The copy goes to the driver (bdrv_driver_pwritev / bdrv_co_do_pwrite_zeroes with
     // BDRV_REQ_WRITE_UNCHANGED), never through bdrv_co_write_req_finish: the guest-visible
     // bytes are unchanged, so no dirty bitmap is marked.
-    const std::vector<DirtyBitmap> bitmaps = s.image(n.image).qcow2().bitmaps;
+    // (`unmarked` above restores the layer's bitmaps when the copy is done.)
     if (zero) {
       apply(s, at_node, GuestOp{OpKind::WriteZeroes, pos, piece, 0, false}, OpenOptions{false});
     } else {
       for (const auto& r : runs) apply(s, at_node, GuestOp{OpKind::Write, r.start, r.length, r.value, false});
     }
-    s.image(n.image).qcow2().bitmaps = bitmaps;
     pos += piece;
   }
 }
