@@ -39,14 +39,14 @@ function(chaincheck_fuzz_target name)
     if(EXISTS ${dict})
       list(APPEND args -dict=${dict})
     endif()
-    # fuzz/<NAME>/<NAME>_fuzzer.options (OSS-Fuzz format) may bound max_len.
+    # fuzz/<NAME>/<NAME>_fuzzer.options (OSS-Fuzz format): every "name = value" is a flag.
     set(options ${CMAKE_CURRENT_SOURCE_DIR}/${name}_fuzzer.options)
     if(EXISTS ${options})
-      file(STRINGS ${options} max_len REGEX "^max_len *= *[0-9]+")
-      if(max_len)
-        string(REGEX REPLACE "^max_len *= *([0-9]+).*" "\\1" max_len "${max_len}")
-        list(APPEND args -max_len=${max_len})
-      endif()
+      file(STRINGS ${options} lines REGEX "^[a-z_]+ *= *[^ #]+")
+      foreach(line IN LISTS lines)
+        string(REGEX REPLACE "^([a-z_]+) *= *([^ #]+).*" "-\\1=\\2" flag "${line}")
+        list(APPEND args ${flag})
+      endforeach()
     endif()
     # Run over a scratch copy so the smoke run never writes into the source corpus.
     add_test(NAME fuzz_smoke_${name}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # fuzz/measure_speed.sh TARGET RUNS|Ns [EXTRA LIBFUZZER ARGS]: a repeatable libFuzzer run
-# (-seed=1, one process, the target's max_len) over a scratch copy of corpus/TARGET, for
+# (-seed=1, one process, the target's .options) over a scratch copy of corpus/TARGET, for
 # RUNS executions or N seconds (e.g. 30s: a short campaign as `./run fuzz` starts it);
 # prints exec/s and CPU seconds, for the speed goals in the README (issue 5). Needs the
 # fuzz preset built.
@@ -19,9 +19,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/cc-speed-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "${CORPUS:-$root/corpus/$target}" "$work/corpus"
 dict=(); [ -f "$root/corpus/$target.dict" ] && dict=(-dict="$root/corpus/$target.dict")
-opts="$root/fuzz/$target/${target}_fuzzer.options" max_len=()
-[ -f "$opts" ] && max_len=($(sed -nE 's/^max_len *= *([0-9]+).*/-max_len=\1/p' "$opts"))
+opts="$root/fuzz/$target/${target}_fuzzer.options" options=()
+[ -f "$opts" ] && options=($(sed -nE 's/^([a-z_]+) *= *([^ #]+).*/-\1=\2/p' "$opts"))
 ( cd "$work" && /usr/bin/time -f 'cpu_seconds=%U+%S wall=%e maxrss_kb=%M' \
-    "$bin" -seed=1 "${limit[@]}" -print_final_stats=1 "${dict[@]}" "${max_len[@]}" "$@" "$work/corpus" ) \
+    "$bin" -seed=1 "${limit[@]}" -print_final_stats=1 "${dict[@]}" "${options[@]}" "$@" "$work/corpus" ) \
     >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
 grep -E 'stat::number_of_executed_units|stat::average_exec_per_sec|cpu_seconds|cov:' "$work/log" | tail -4
