@@ -92,14 +92,22 @@ void add_chain_bitmaps(Chooser& c, Scenario& s) {
 
 ModelState replay_without_guest_io(const Scenario& s, std::size_t upto) {
   ModelState state;
-  for (std::size_t i = 0; i < upto && i < s.steps.size(); ++i)
-    if (!std::holds_alternative<IoStep>(s.steps[i])) apply_step(state, s.steps[i]);
+  replay_without_guest_io(s, 0, upto, state);
   return state;
+}
+
+void replay_without_guest_io(const Scenario& s, std::size_t from, std::size_t upto, ModelState& state) {
+  for (std::size_t i = from; i < upto && i < s.steps.size(); ++i)
+    if (!std::holds_alternative<IoStep>(s.steps[i])) apply_step(state, s.steps[i]);
 }
 
 void keep_findable_bitmaps(Scenario& s) {
   if (!s.export_spec || s.export_spec->bitmaps.empty()) return;
-  ModelState state = replay_without_guest_io(s, s.steps.size());
+  keep_findable_bitmaps(s, replay_without_guest_io(s, s.steps.size()));
+}
+
+void keep_findable_bitmaps(Scenario& s, const ModelState& state) {
+  if (!s.export_spec || s.export_spec->bitmaps.empty()) return;
   std::vector<std::string> kept;
   try {
     Graph g = build_graph(state, s.export_spec->graph);

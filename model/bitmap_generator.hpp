@@ -25,11 +25,15 @@ void add_chain_bitmaps(Chooser& c, Scenario& s);
 // convert target without --bitmaps, a rebase that drops the base, a raw window on the way).
 // Drops the DirtyBitmaps query when none is left.
 void keep_findable_bitmaps(Scenario& s);
+// The same, given the images after every step (replay_without_guest_io of all of them).
+void keep_findable_bitmaps(Scenario& s, const ModelState& after_every_step);
 
 // The images after steps [0, upto) without their guest I/O: which images and bitmaps exist
 // and their sizes, which guest writes never change (they mark bitmaps, never add, drop or
 // resize them). For generator decisions that need only those; skipping the I/O made the
 // generator's replays a small part of each fuzz run instead of a third of the model's work.
 ModelState replay_without_guest_io(const Scenario& s, std::size_t upto);
+// Carries `state` (the images after steps [0, from)) on through steps [from, upto).
+void replay_without_guest_io(const Scenario& s, std::size_t from, std::size_t upto, ModelState& state);
 
 }  // namespace chaincheck::model

@@ -15,9 +15,8 @@ std::string pick(Chooser& c, const std::vector<std::string>& names) {
   return names[static_cast<std::size_t>(c.range(0, names.size() - 1))];
 }
 
-// The layer's guest size when the session runs (model), 0 when it cannot be said.
-u64 layer_size(const Scenario& s, std::size_t at, const std::string& layer) {
-  ModelState state = replay_without_guest_io(s, at);
+// The layer's guest size in `state` (model), 0 when it cannot be said.
+u64 layer_size(const ModelState& state, const std::string& layer) {
   int i = state.find(layer);
   if (i < 0 || state.image(i).format() != ImageFormat::Qcow2) return 0;
   return state.image(i).qcow2().virtual_size;
@@ -75,8 +74,10 @@ void add_runtime_bitmap_session(Chooser& c, Scenario& s) {
   }
   s.steps.insert(s.steps.begin() + static_cast<std::ptrdiff_t>(at), step);
 
-  // Guest writes after the session mark the stored enabled bitmaps.
-  u64 size = layer_size(s, at, layer);
+  // Guest writes after the session mark the stored enabled bitmaps. One replay serves the
+  // layer's size when the session runs and, carried on to the end, the bitmaps kept below.
+  ModelState state = replay_without_guest_io(s, at);
+  u64 size = layer_size(state, layer);
   unsigned writes = size >= 4096 ? static_cast<unsigned>(c.range(0, 2)) : 0;
   for (unsigned w = 0; w < writes; ++w) {
     IoStep io;
@@ -94,7 +95,8 @@ void add_runtime_bitmap_session(Chooser& c, Scenario& s) {
       s.export_spec->bitmaps.push_back(n);
   if (std::find(s.queries.begin(), s.queries.end(), Query::DirtyBitmaps) == s.queries.end())
     s.queries.push_back(Query::DirtyBitmaps);
-  keep_findable_bitmaps(s);
+  replay_without_guest_io(s, at, s.steps.size(), state);
+  keep_findable_bitmaps(s, state);
 }
 
 }  // namespace chaincheck::model
