@@ -26,6 +26,9 @@ class ExtentMap {
  public:
   ExtentMap() = default;
   ExtentMap(u64 size, const V& fill) : size_(size) {
+    // Room for a few runs at once: most maps end with a handful, and growing one run at a
+    // time reallocates twice on the way to four (each allocation is costly under ASan).
+    runs_.reserve(4);
     if (size_ > 0) runs_.push_back({0, fill});
   }
 
