@@ -15,7 +15,10 @@ case "$amount" in
   *) limit=(-runs="$amount") ;;
 esac
 bin=${FUZZ_BIN:-${FUZZ_BUILD:-$root/build/fuzz}/fuzz/$target/${target}_fuzzer}
-work=$(mktemp -d "${TMPDIR:-/tmp}/cc-speed-XXXXXX")
+# The scratch corpus in RAM, as ./run fuzz keeps it (CHAINCHECK_FUZZ_TMPDIR overrides).
+scratch=${CHAINCHECK_FUZZ_TMPDIR:-}
+[ -n "$scratch" ] || { [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm; } || scratch=${TMPDIR:-/tmp}
+work=$(mktemp -d "$scratch/cc-speed-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "${CORPUS:-$root/corpus/$target}" "$work/corpus"
 dict=(); [ -f "$root/corpus/$target.dict" ] && dict=(-dict="$root/corpus/$target.dict")
