@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from repro_cli import assert_one_clear_error, repro
 
 
 def descendants(pid):
@@ -23,12 +24,6 @@ def descendants(pid):
     return out
 
 
-def repro(exe, text, env, tmp_path):
-    f = tmp_path / "report.txt"
-    f.write_text(text)
-    return subprocess.run([exe, "repro", str(f)], capture_output=True, text=True, env=env, timeout=60)
-
-
 @pytest.mark.parametrize("text,line,fragment", [
     ("qemu-img create -f qcow2 a.qcow2 1M\nrm -rf /tmp\n", 2, "'rm' is not a command chaincheck runs"),
     ("qemu-io -f raw -c \"write 0 512 a.raw\n", 1, "unterminated double quote"),
@@ -36,10 +31,7 @@ def repro(exe, text, env, tmp_path):
 ])
 def test_repro_bad_transcript_is_one_clear_error(exe, tmpdir_env, tmp_path, text, line, fragment):
     tmp, env = tmpdir_env
-    r = repro(exe, text, env, tmp_path)
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert f"line {line}:" in r.stderr and fragment in r.stderr, r.stderr
-    assert list(tmp.iterdir()) == []
+    assert_one_clear_error(repro(exe, text, env, tmp_path), tmp, line, fragment)
 
 
 def test_repro_missing_file(exe, tmpdir_env):

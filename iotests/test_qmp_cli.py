@@ -1,20 +1,15 @@
 """chaincheck repro with QMP lines: an ill-formed QMP line is one clear error naming the
 line (exit 2, nothing left behind); a command QEMU refuses, or a daemon that aborts, is
 output of the replay, which ends normally and reaps the daemon."""
-import subprocess
 
 import pytest
+
+from repro_cli import assert_one_clear_error, repro
 
 DAEMON = ("qemu-storage-daemon --blockdev driver=qcow2,node-name=top,file.driver=file,file.filename=t.qcow2 "
           "--chardev socket,id=m,path=q.sock,server=on,wait=off --monitor chardev=m "
           "--nbd-server addr.type=unix,addr.path=n.sock &\n")
 CREATE = "qemu-img create -f qcow2 t.qcow2 1M\n"
-
-
-def repro(exe, text, env, tmp_path):
-    f = tmp_path / "report.txt"
-    f.write_text(text)
-    return subprocess.run([exe, "repro", str(f)], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.mark.parametrize("text,line,fragment", [
@@ -27,10 +22,7 @@ def repro(exe, text, env, tmp_path):
 ])
 def test_ill_formed_qmp_line_is_one_clear_error(exe, tmpdir_env, tmp_path, text, line, fragment):
     tmp, env = tmpdir_env
-    r = repro(exe, text, env, tmp_path)
-    assert r.returncode == 2, r.stdout + r.stderr
-    assert f"line {line}:" in r.stderr and fragment in r.stderr, r.stderr
-    assert list(tmp.iterdir()) == []
+    assert_one_clear_error(repro(exe, text, env, tmp_path), tmp, line, fragment)
 
 
 def test_refused_qmp_command_is_output_and_the_replay_ends_clean(exe, tmpdir_env, tmp_path):
