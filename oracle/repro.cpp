@@ -85,6 +85,7 @@ struct ModelReplay {
     std::string nbdkit_text;            // "nbdkit --filter=blocksize(minblock=4096) nbd"
     int fronts = -1;                    // nbdkit's nbd plugin: the export it is in front of
     int base_differs_at = 0;            // a line where this export's base:allocation or read had a finding
+    int daemon = -1;                    // block-export-add: the daemon's transcript line
   };
   std::vector<Export> servers;
   QmpReplay qmp;  // daemons with a QMP monitor (oracle/repro_qmp.hpp)
@@ -279,6 +280,27 @@ ModelReplay::Export nbdkit_export(const impl::NbdkitRun& k, const ModelReplay& m
   }
   ex.why_not = "no export on socket " + k.nbd_socket;
   return ex;
+}
+
+// An active commit's pivot moved the daemon's exports of the device (and nbdkit in front of
+// them) onto the base: their graphs follow, or stop being modelled when the base is unknown.
+void follow_pivot(ModelReplay& m, const QmpPivot& p, ReproLine& line) {
+  std::vector<bool> moved(m.servers.size(), false);
+  for (std::size_t i = 0; i < m.servers.size(); ++i) {
+    ModelReplay::Export& ex = m.servers[i];
+    bool fronts_moved = ex.fronts >= 0 && static_cast<std::size_t>(ex.fronts) < i && moved[static_cast<std::size_t>(ex.fronts)];
+    if ((ex.daemon != p.daemon && !fronts_moved) || !ex.valid) continue;
+    if (p.base) {
+      moved[i] = replace_pivoted_node(ex.graph, p.top, *p.base);
+    } else if (GraphSpec probe = ex.graph; replace_pivoted_node(probe, p.top, GraphSpec::of_image(p.top))) {
+      moved[i] = true;
+      ex.valid = false;
+      ex.why_not = p.why_not;
+    }
+    if (moved[i])
+      line.notes.push_back(ex.valid ? "modelled: the pivot moves an export onto " + describe(ex.graph)
+                                    : "not modelled: an export after " + p.why_not);
+  }
 }
 
 // nbdinfo --map against nbdkit: base:allocation only; the model's answer for the export
@@ -573,9 +595,12 @@ ReproReport judge_transcript(const std::vector<TranscriptCommand>& commands, con
         }
       } else if (std::holds_alternative<impl::QmpCommand>(tc.command)) {
         QmpLineResult r = judge_qmp_line(m.state, m.qmp, tc, out, line);
-        if (r.export_added)
+        if (r.export_added) {
           m.servers.push_back({r.export_added->graph, r.export_added->valid, r.export_added->why_not,
                                r.export_added->bitmaps});
+          m.servers.back().daemon = std::get<impl::QmpCommand>(tc.command).daemon_line;
+        }
+        if (r.pivot) follow_pivot(m, *r.pivot, line);
         if (r.stale && !m.stale) {
           m.stale = true;
           m.stale_why = r.stale_why;

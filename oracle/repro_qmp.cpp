@@ -151,6 +151,33 @@ std::optional<Step> job_step(const ModelState& s, const QmpDaemonModel& d, const
   return bc;
 }
 
+// The node an active commit pivots to: the base as the device's chain `dev` opened it (its
+// subtree where the chain names it, else the image opened from its header); nullopt when
+// the chain does not reach it. No base: the bottom of the chain.
+std::optional<GraphSpec> pivot_target(const ModelState& s, const GraphSpec& dev, const std::optional<std::string>& base) {
+  for (const GraphSpec* at = &dev; at && at->image; at = at->child.get()) {
+    if (base && *at->image == *base) return *at;
+    if (at->backing == GraphSpec::Backing::Explicit && at->child) continue;
+    if (at->backing == GraphSpec::Backing::Null) return base ? std::nullopt : std::optional<GraphSpec>(*at);
+    // The rest of the chain comes from the headers.
+    std::string image = *at->image;
+    for (int guard = 0; guard < 64; ++guard) {
+      int i = s.find(image);
+      if (i < 0) return std::nullopt;
+      std::optional<std::string> next;
+      if (s.image(i).format() == ImageFormat::Qcow2) next = s.image(i).qcow2().backing_file;
+      if (!next) {
+        if (base) return std::nullopt;
+        return image == *at->image ? std::optional<GraphSpec>(*at) : GraphSpec::of_image(image);
+      }
+      image = *next;
+      if (base && image == *base) return GraphSpec::of_image(image);
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 // The daemon's graph after a job that completed: stream_prepare / commit's
 // bdrv_drop_intermediate link the node above the removed layers to the base (or, for a
 // stream without a base, to nothing). Nodes that name their backing by node name follow.
@@ -212,6 +239,15 @@ std::optional<RuntimeBitmapOp> bitmap_op(const ModelState& s, const QmpDaemonMod
 }
 
 }  // namespace
+
+bool replace_pivoted_node(GraphSpec& g, const std::string& top, const GraphSpec& base) {
+  if (g.image && *g.image == top) {
+    g = base;
+    return true;
+  }
+  // A filter's child, or an image's explicit backing: both are parents of the device too.
+  return g.child && replace_pivoted_node(*g.child, top, base);
+}
 
 void start_daemon_model(QmpReplay& replay, int line, const impl::StorageDaemonRun& daemon) {
   QmpDaemonModel d;
@@ -305,8 +341,17 @@ QmpLineResult judge_qmp_line(ModelState& state, QmpReplay& replay, const impl::T
         else if (!err && real_ok) relink_after_job(d, q.execute, args);
         // mirror_exit_common's bdrv_replace_node moves the device's parents onto the base:
         // what the daemon's nodes show afterwards is not followed (the images still are).
-        if (auto* bc = std::get_if<BlockCommitStep>(&*step); bc && bc->options.top == bc->options.overlay)
+        if (auto* bc = std::get_if<BlockCommitStep>(&*step); bc && bc->options.top == bc->options.overlay) {
+          // Its existing exports follow the pivot (QmpPivot); later node names do not.
+          if (!err && real_ok && line.findings.size() == before) {
+            QmpPivot p{q.daemon_line, bc->options.top, std::nullopt, "", tc.line};
+            NodeGraph dev = node_graph(d, args.value("device", ""));
+            if (dev.graph) p.base = pivot_target(state, *dev.graph, bc->options.base);
+            if (!p.base) p.why_not = "the base an active commit pivoted to (line " + std::to_string(tc.line) + ")";
+            result.pivot = p;
+          }
           d.graph_unknown = "the daemon's graph after an active commit's pivot (line " + std::to_string(tc.line) + ")";
+        }
       }
     } else if (auto kind = bitmap_command(q.execute)) {
       std::string why;
