@@ -235,6 +235,22 @@ void give_cluster_host(Qcow2Image& q, u64 cluster_start, std::int64_t delta) {
   }
 }
 
+// The whole clusters from cluster `c` on that lie inside both [c, b) and the run holding
+// `c` (the image's final partial cluster counts as whole): they share that run's unit, so
+// operations treat them in one assign. n = 0 or 1 means no span worth taking.
+struct WholeClusters {
+  Qcow2Unit unit;
+  u64 n;     // how many clusters
+  u64 stop;  // c + n clusters, clipped at the image end
+};
+WholeClusters whole_clusters_in_run(const Qcow2Image& q, u64 c, u64 b) {
+  u64 C = q.cluster_size();
+  Extent<Qcow2Unit> e = q.units.at(c);
+  u64 span_end = std::min(e.end(), b);
+  u64 n = span_end == q.virtual_size ? (span_end - c + C - 1) / C : (span_end - c) / C;
+  return {e.value, n, std::min(c + n * C, q.virtual_size)};
+}
+
 // Turn [a, b) (unit-aligned, possibly whole compressed clusters) into NORMAL data.
 void make_normal(Qcow2Image& q, u64 a, u64 b) {
   u64 C = q.cluster_size();
@@ -244,16 +260,12 @@ void make_normal(Qcow2Image& q, u64 a, u64 b) {
       // Whole clusters inside one run without host clusters get consecutive new host
       // clusters, i.e. one host delta: one assign for the lot (the per-cluster loop below
       // would give each the same delta, one at a time).
-      Extent<Qcow2Unit> e = q.units.at(c);
-      ClusterType t = e.value.type;
-      u64 span_end = std::min(e.end(), b);
-      u64 n = span_end == q.virtual_size ? (span_end - c + C - 1) / C : (span_end - c) / C;
-      if ((t == ClusterType::Unallocated || t == ClusterType::ZeroPlain) && n > 1) {
+      WholeClusters w = whole_clusters_in_run(q, c, b);
+      if ((w.unit.type == ClusterType::Unallocated || w.unit.type == ClusterType::ZeroPlain) && w.n > 1) {
         std::int64_t delta = new_host_cluster(q, c);
-        q.next_host_cluster += (n - 1) * C;
-        u64 stop = std::min(c + n * C, q.virtual_size);
-        q.units.assign(c, stop - c, Qcow2Unit{ClusterType::Normal, delta, false});
-        c += (n - 1) * C;  // the loop adds the last C
+        q.next_host_cluster += (w.n - 1) * C;
+        q.units.assign(c, w.stop - c, Qcow2Unit{ClusterType::Normal, delta, false});
+        c += (w.n - 1) * C;  // the loop adds the last C
         continue;
       }
     }
@@ -320,18 +332,15 @@ void zeroize_v3(Qcow2Image& q, u64 a, u64 b, bool may_unmap) {
     if (whole) {
       // Whole clusters inside one run (not compressed) share its type and host delta, so
       // each gets the same new entry: one assign for the lot.
-      Extent<Qcow2Unit> e = q.units.at(c);
-      u64 span_end = std::min(e.end(), b);
-      u64 n = span_end == q.virtual_size ? (span_end - c + C - 1) / C : (span_end - c) / C;
-      if (n > 1 && e.value.type != ClusterType::Compressed) {
-        bool host = has_host_cluster(e.value.type);
-        u64 stop = std::min(c + n * C, q.virtual_size);
+      WholeClusters w = whole_clusters_in_run(q, c, b);
+      if (w.n > 1 && w.unit.type != ClusterType::Compressed) {
+        bool host = has_host_cluster(w.unit.type);
         if ((may_unmap && host) || !host) {
-          q.units.assign(c, stop - c, Qcow2Unit{ClusterType::ZeroPlain, 0, false});
+          q.units.assign(c, w.stop - c, Qcow2Unit{ClusterType::ZeroPlain, 0, false});
         } else {
-          q.units.assign(c, stop - c, Qcow2Unit{ClusterType::ZeroAlloc, e.value.host_delta, false});
+          q.units.assign(c, w.stop - c, Qcow2Unit{ClusterType::ZeroAlloc, w.unit.host_delta, false});
         }
-        c += (n - 1) * C;  // the loop adds the last C
+        c += (w.n - 1) * C;  // the loop adds the last C
         continue;
       }
     }
