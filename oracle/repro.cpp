@@ -290,16 +290,17 @@ void follow_pivot(ModelReplay& m, const QmpPivot& p, ReproLine& line) {
     ModelReplay::Export& ex = m.servers[i];
     bool fronts_moved = ex.fronts >= 0 && static_cast<std::size_t>(ex.fronts) < i && moved[static_cast<std::size_t>(ex.fronts)];
     if ((ex.daemon != p.daemon && !fronts_moved) || !ex.valid) continue;
+    GraphSpec after = ex.graph;
+    if (!replace_pivoted_node(after, p.top, p.base.value_or(GraphSpec{}))) continue;  // the device is not in it
+    moved[i] = true;
     if (p.base) {
-      moved[i] = replace_pivoted_node(ex.graph, p.top, *p.base);
-    } else if (GraphSpec probe = ex.graph; replace_pivoted_node(probe, p.top, GraphSpec::of_image(p.top))) {
-      moved[i] = true;
+      ex.graph = std::move(after);
+      line.notes.push_back("modelled: the pivot moves an export onto " + describe(ex.graph));
+    } else {
       ex.valid = false;
       ex.why_not = p.why_not;
+      line.notes.push_back("not modelled: an export after " + p.why_not);
     }
-    if (moved[i])
-      line.notes.push_back(ex.valid ? "modelled: the pivot moves an export onto " + describe(ex.graph)
-                                    : "not modelled: an export after " + p.why_not);
   }
 }
 

@@ -344,7 +344,7 @@ QmpLineResult judge_qmp_line(ModelState& state, QmpReplay& replay, const impl::T
         if (auto* bc = std::get_if<BlockCommitStep>(&*step); bc && bc->options.top == bc->options.overlay) {
           // Its existing exports follow the pivot (QmpPivot); later node names do not.
           if (!err && real_ok && line.findings.size() == before) {
-            QmpPivot p{q.daemon_line, bc->options.top, std::nullopt, "", tc.line};
+            QmpPivot p{q.daemon_line, bc->options.top, std::nullopt, ""};
             NodeGraph dev = node_graph(d, args.value("device", ""));
             if (dev.graph) p.base = pivot_target(state, *dev.graph, bc->options.base);
             if (!p.base) p.why_not = "the base an active commit pivoted to (line " + std::to_string(tc.line) + ")";

@@ -43,7 +43,6 @@ struct QmpPivot {
   std::string top;                      // the device's image
   std::optional<model::GraphSpec> base; // the base as the device's chain opened it; unset: unknown
   std::string why_not;                  // when base is unset
-  int line = 0;
 };
 
 struct QmpLineResult {
