@@ -15,15 +15,13 @@ case "$amount" in
   *) limit=(-runs="$amount") ;;
 esac
 bin=${FUZZ_BIN:-${FUZZ_BUILD:-$root/build/fuzz}/fuzz/$target/${target}_fuzzer}
-# The scratch corpus in RAM, as ./run fuzz keeps it (CHAINCHECK_FUZZ_TMPDIR overrides).
-scratch=${CHAINCHECK_FUZZ_TMPDIR:-}
-[ -n "$scratch" ] || { [ -d /dev/shm ] && [ -w /dev/shm ] && scratch=/dev/shm; } || scratch=${TMPDIR:-/tmp}
-work=$(mktemp -d "$scratch/cc-speed-XXXXXX")
+. "$root/fuzz/campaign_env.sh"
+# The scratch corpus where ./run fuzz keeps it (in RAM when it can).
+work=$(mktemp -d "$(fuzz_scratch)/cc-speed-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 cp -r "${CORPUS:-$root/corpus/$target}" "$work/corpus"
 dict=(); [ -f "$root/corpus/$target.dict" ] && dict=(-dict="$root/corpus/$target.dict")
-opts="$root/fuzz/$target/${target}_fuzzer.options" options=()
-[ -f "$opts" ] && options=($(sed -nE 's/^([a-z_]+) *= *([^ #]+).*/-\1=\2/p' "$opts"))
+options=($(fuzz_option_flags "$root/fuzz/$target/${target}_fuzzer.options"))
 ( cd "$work" && /usr/bin/time -f 'cpu_seconds=%U+%S wall=%e maxrss_kb=%M' \
     "$bin" -seed=1 "${limit[@]}" -print_final_stats=1 "${dict[@]}" "${options[@]}" "$@" "$work/corpus" ) \
     >"$work/log" 2>&1 || { tail -20 "$work/log"; exit 1; }
