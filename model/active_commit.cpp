@@ -14,18 +14,13 @@ std::optional<OpError> active_commit_image(ModelState& s, const BlockCommitOptio
   std::vector<int> layers = cow_layers(g, g.root);
   // qmp_block_commit: base-node must be in the top's chain (bdrv_chain_contains), default the
   // bottom (bdrv_find_base); the top itself is "an image into itself".
-  std::size_t b = layers.size() - 1;
-  if (o.base) {
-    b = 0;
-    for (std::size_t i = 0; i < layers.size() && b == 0; ++i)
-      if (s.image(g.node(layers[i]).image).name == *o.base) b = i == 0 ? layers.size() : i;
-    if (b == 0) return OpError{"'" + *o.base + "' is not in this backing file chain"};
-  }
-  if (b == 0 || b >= layers.size()) return OpError{"cannot commit an image into itself"};
+  int b = o.base ? layer_index(s, g, layers, *o.base, 0) : static_cast<int>(layers.size()) - 1;
+  if (b < 0) return OpError{"'" + *o.base + "' is not in this backing file chain"};
+  if (b == 0) return OpError{"cannot commit an image into itself"};
   // qmp_block_commit: top = the device's active layer -> commit_active_start, a mirror into
   // the base (MIRROR_LEAVE_BACKING_CHAIN, unmap = true). The base node keeps the open flags
   // it was added with: blockdev-add's default discard=ignore drops BDRV_O_UNMAP.
-  if (auto err = mirror_into_backing(s, o.overlay, b, OpenOptions{.unmap = false})) return err;
+  if (auto err = mirror_into_backing(s, o.overlay, static_cast<std::size_t>(b), OpenOptions{.unmap = false})) return err;
   // block-job-complete -> mirror_complete, then mirror_exit_common: bdrv_replace_node(top,
   // base) moves the top's parents (an export, a device) onto the base. No header is
   // rewritten and nothing is emptied (unlike qemu-img commit's bdrv_make_empty): the top

@@ -12,14 +12,6 @@ namespace {
 constexpr u64 kStreamChunk = 512 * 1024;        // stream.c STREAM_CHUNK
 constexpr u64 kCommitBufferSize = 512 * 1024;   // commit.c COMMIT_BUFFER_SIZE
 
-// Index of image `name` in `layers` (from `from` on), or -1.
-int layer_index(const ModelState& s, const Graph& g, const std::vector<int>& layers, const std::string& name,
-                std::size_t from) {
-  for (std::size_t i = from; i < layers.size(); ++i)
-    if (s.image(g.node(layers[i]).image).name == name) return static_cast<int>(i);
-  return -1;
-}
-
 // bdrv_change_backing_file: the header names `base` (its filename, as opened relative to the
 // daemon's directory, and its driver's format) or no backing at all.
 void set_backing(ModelState& s, int image, const Image* base) {
@@ -76,6 +68,13 @@ unsigned allocated_above(const ModelState& s, const Graph& g, const std::vector<
 }
 
 }  // namespace
+
+int layer_index(const ModelState& s, const Graph& g, const std::vector<int>& layers, const std::string& name,
+                std::size_t from) {
+  for (std::size_t i = from; i < layers.size(); ++i)
+    if (s.image(g.node(layers[i]).image).name == name) return static_cast<int>(i);
+  return -1;
+}
 
 // ------------------------------------------------------------------ block-stream
 

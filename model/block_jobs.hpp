@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "model/operations.hpp"
 
@@ -25,6 +26,10 @@ struct BlockCommitOptions {
   std::optional<std::string> base;  // below TOP; none: the bottom of the chain
   bool operator==(const BlockCommitOptions&) const = default;
 };
+
+// Index of image `name` in `layers` (cow_layers of `g`, from `from` on), or -1.
+int layer_index(const ModelState& s, const Graph& g, const std::vector<int>& layers, const std::string& name,
+                std::size_t from);
 
 std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o);
 std::optional<OpError> block_commit_image(ModelState& s, const BlockCommitOptions& o);
