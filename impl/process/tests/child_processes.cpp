@@ -14,7 +14,11 @@ namespace {
 bool read_stat(const std::string& pid, char& state, pid_t& ppid) {
   std::ifstream in("/proc/" + pid + "/stat");
   std::string text;
-  if (!std::getline(in, text)) return false;
+  try {
+    if (!std::getline(in, text)) return false;
+  } catch (const std::ios_base::failure&) {
+    return false;  // it exited while being read (libstdc++'s filebuf throws on ESRCH): gone
+  }
   auto close = text.rfind(')');
   if (close == std::string::npos) return false;
   std::istringstream rest(text.substr(close + 1));
