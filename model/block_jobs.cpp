@@ -25,13 +25,9 @@ void set_backing(ModelState& s, int image, const Image* base) {
   q.backing_format = base->format();
 }
 
-// qcow2_get_host_offset answers at most to the end of the L2 slice holding `pos`
-// (l2-cache-entry-size = min(cluster, 4k)); raw answers any length.
+// A qcow2 layer answers at most to its L2 slice end; raw answers any length.
 u64 slice_end(const Image& img, u64 pos) {
-  if (img.format() != ImageFormat::Qcow2) return ~u64{0};
-  const Qcow2Image& q = img.qcow2();
-  u64 slice = std::min<u64>(q.cluster_size(), 4096) / (q.extended_l2 ? 16 : 8) * q.cluster_size();
-  return round_down(pos, slice) + slice;
+  return img.format() == ImageFormat::Qcow2 ? img.qcow2().l2_slice_end(pos) : ~u64{0};
 }
 
 // bdrv_is_allocated_above(layers[from], layers[last], include_base = true) as the jobs ask

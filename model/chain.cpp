@@ -26,12 +26,13 @@ LayerAnswer raw_layer_status(const Image& img, int image, u64 off, u64 bytes) {
 }
 
 LayerAnswer qcow2_layer_status(const ModelState& s, const Graph& g, const Node& n, int image,
-                               u64 off, u64 bytes) {
+                               u64 off, u64 bytes, bool one_call) {
   const Qcow2Image& q = s.image(image).qcow2();
   LayerAnswer a;
   BlockStatus& st = a.status;
   auto run = q.units.at(off);
   st.pnum = std::min(run.end() - off, bytes);
+  if (one_call) st.pnum = std::min(st.pnum, q.l2_slice_end(off) - off);
   const Qcow2Unit& u = run.value;
   switch (u.type) {
     case ClusterType::Normal:
@@ -64,9 +65,7 @@ LayerAnswer qcow2_layer_status(const ModelState& s, const Graph& g, const Node& 
   return a;
 }
 
-}  // namespace
-
-LayerAnswer layer_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+LayerAnswer answer(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes, bool one_call) {
   u64 len = node_length(s, g, node);
   if (offset >= len || bytes == 0) {
     LayerAnswer a;
@@ -79,24 +78,22 @@ LayerAnswer layer_status(const ModelState& s, const Graph& g, int node, u64 offs
   if (n.kind == NodeKind::Image) {
     const Image& img = s.image(n.image);
     a = img.format() == ImageFormat::Raw ? raw_layer_status(img, n.image, offset, bytes)
-                                         : qcow2_layer_status(s, g, n, n.image, offset, bytes);
+                                         : qcow2_layer_status(s, g, n, n.image, offset, bytes, one_call);
     a.format_node = node;
     a.format_offset = offset;
   } else {
     // Filters answer RAW: their child's status at the mapped offset (io.c, §6.3).
     u64 shift = n.kind == NodeKind::RawWindow ? n.window_offset : 0;
-    a = layer_status(s, g, n.child, offset + shift, bytes);
+    a = answer(s, g, n.child, offset + shift, bytes, one_call);
   }
   a.status.flags &= ~static_cast<std::uint32_t>(kEof);
   if (offset + a.status.pnum == len) a.status.flags |= kEof;
   return a;
 }
 
-namespace {
-
 BlockStatus walk(const ModelState& s, const Graph& g, int node, u64 off, u64 bytes,
-                 unsigned above) {
-  LayerAnswer a = layer_status(s, g, node, off, bytes);
+                 unsigned above, bool one_call) {
+  LayerAnswer a = answer(s, g, node, off, bytes, one_call);
   BlockStatus st = a.status;
   unsigned index = above + 1;
   st.layer = index - 1;
@@ -118,12 +115,10 @@ BlockStatus walk(const ModelState& s, const Graph& g, int node, u64 off, u64 byt
     z.layer = index;
     return z;
   }
-  return walk(s, g, f.backing, a.format_offset, st.pnum, index);
+  return walk(s, g, f.backing, a.format_offset, st.pnum, index, one_call);
 }
 
-}  // namespace
-
-BlockStatus block_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+BlockStatus chain_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes, bool one_call) {
   u64 len = node_length(s, g, node);
   if (offset >= len || bytes == 0) {
     BlockStatus st;
@@ -131,10 +126,28 @@ BlockStatus block_status(const ModelState& s, const Graph& g, int node, u64 offs
     return st;
   }
   bytes = std::min(bytes, len - offset);
-  BlockStatus st = walk(s, g, node, offset, bytes, 0);
+  BlockStatus st = walk(s, g, node, offset, bytes, 0, one_call);
   st.flags &= ~static_cast<std::uint32_t>(kEof);
   if (offset + st.pnum == len) st.flags |= kEof;
   return st;
+}
+
+}  // namespace
+
+LayerAnswer layer_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  return answer(s, g, node, offset, bytes, false);
+}
+
+LayerAnswer layer_status_call(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  return answer(s, g, node, offset, bytes, true);
+}
+
+BlockStatus block_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  return chain_status(s, g, node, offset, bytes, false);
+}
+
+BlockStatus block_status_call(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes) {
+  return chain_status(s, g, node, offset, bytes, true);
 }
 
 bool top_allocated(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes,

@@ -26,6 +26,12 @@ LayerAnswer layer_status(const ModelState& s, const Graph& g, int node, u64 offs
 // that allocates the range answers, with its depth. pnum == 0 and kEof at or past the end.
 BlockStatus block_status(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes);
 
+// One call as QEMU answers it: the same answer, but each qcow2 layer consulted also stops
+// at its L2 slice end (qcow2_get_host_offset). Merged projections (map, NBD replies) never
+// see the cut; consumers that act on each answer (qemu-img convert, mirror) do.
+LayerAnswer layer_status_call(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes);
+BlockStatus block_status_call(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes);
+
 // Top-layer allocation only (bdrv_is_allocated): what qemu-io map/alloc report.
 bool top_allocated(const ModelState& s, const Graph& g, int node, u64 offset, u64 bytes,
                    u64* pnum);

@@ -271,9 +271,11 @@ std::optional<OpError> convert_image(ModelState& s, const ConvertOptions& o) {
     }
     if (next_status <= sec) {
       // convert_iteration_sectors: with -B only the source's top layer is asked (base =
-      // its backing); otherwise the whole chain.
-      BlockStatus st = o.backing ? layer_status(s, src, src.root, sec * kSector, n * kSector).status
-                                 : block_status(s, src, src.root, sec * kSector, n * kSector);
+      // its backing); otherwise the whole chain. One call each: a qcow2 source answers at
+      // most to an L2 slice end, and each answer is written on its own (a zero answer
+      // shorter than a target cluster falls back to writing zero bytes).
+      BlockStatus st = o.backing ? layer_status_call(s, src, src.root, sec * kSector, n * kSector).status
+                                 : block_status_call(s, src, src.root, sec * kSector, n * kSector);
       n = (st.pnum + kSector - 1) / kSector;
       u64 tail = (sec + n) % src_align;
       if (n > tail) n -= tail;

@@ -25,12 +25,9 @@ bool allocated_type(ClusterType t) {
 }
 
 // The piece qcow2_get_host_offset reports at `pos`: one run of equal L2 entries, never past
-// the end of the L2 slice (l2-cache-entry-size = min(cluster, 4096)).
+// the end of the L2 slice.
 u64 qcow2_piece(const Qcow2Image& q, u64 pos, u64 end) {
-  u64 entry = q.extended_l2 ? 16 : 8;
-  u64 slice = std::min<u64>(q.cluster_size(), 4096) / entry * q.cluster_size();
-  u64 slice_end = round_down(pos, slice) + slice;
-  return std::min({q.units.at(pos).end(), slice_end, end}) - pos;
+  return std::min({q.units.at(pos).end(), q.l2_slice_end(pos), end}) - pos;
 }
 
 void read_node(ModelState& s, const Graph& g, int node, u64 off, u64 len, bool cor);

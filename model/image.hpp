@@ -1,6 +1,7 @@
 // The on-disk state of one image file, as the model sees it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,6 +70,12 @@ struct Qcow2Image {
 
   u64 cluster_size() const { return u64{1} << cluster_bits; }
   u64 subcluster_size() const { return extended_l2 ? cluster_size() / 32 : cluster_size(); }
+  // qcow2_get_host_offset answers at most to the end of the L2 slice holding `pos`
+  // (l2-cache-entry-size defaults to min(cluster, 4k); an L2 entry is 8 bytes, 16 extended).
+  u64 l2_slice_end(u64 pos) const {
+    u64 slice = std::min<u64>(cluster_size(), 4096) / (extended_l2 ? 16 : 8) * cluster_size();
+    return pos / slice * slice + slice;
+  }
 };
 
 struct Image {

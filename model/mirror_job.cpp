@@ -48,9 +48,9 @@ std::optional<OpError> mirror_into_backing(ModelState& s, const std::string& top
     if (!run.value) continue;
     pos = std::max(pos, run.start);
     while (pos < run.end()) {
-      // mirror_iteration: the source chain's status (bdrv_block_status_above(source, NULL))
-      // picks the method.
-      BlockStatus st = block_status(s, g, g.root, pos, run.end() - pos);
+      // mirror_iteration: one answer of the source chain's status (bdrv_block_status_above(
+      // source, NULL)) picks the method; a qcow2 layer's answer ends at its L2 slice.
+      BlockStatus st = block_status_call(s, g, g.root, pos, run.end() - pos);
       u64 io = st.pnum - st.pnum % G;
       enum { Copy, Zero, Discard } method = Copy;
       if (io < G) {

@@ -64,6 +64,20 @@ TEST_F(ChainOperations, CommitCopiesWholeGranularityChunks) {
                                                  {8 * KiB, 56 * KiB, T::Unallocated}}));
 }
 
+// mirror_iteration acts on one block-status answer: a 512-byte-cluster top answers at most
+// to its L2 slice end (32k), shorter than the 64k granularity, so its zeroes are copied as
+// zero bytes and the base's data clusters stay data (qemu-img 7.2 commit does the same).
+TEST_F(ChainOperations, CommitCopiesZeroAnswersShorterThanTheGranularity) {
+  qcow2("base.qcow2", 256 * KiB);
+  write("base.qcow2", 0, 256 * KiB, 90);
+  qcow2("top.qcow2", std::nullopt, "base.qcow2", ImageFormat::Qcow2, 9);
+  write_zeroes("top.qcow2", 0, 128 * KiB);
+  ok(commit_image(s, {.top = "top.qcow2"}));
+  EXPECT_EQ(types("base.qcow2"), (std::vector<std::tuple<u64, u64, T>>{{0, 256 * KiB, T::Normal}}));
+  EXPECT_EQ(bytes("base.qcow2"),
+            (std::vector<Extent<std::uint8_t>>{{0, 128 * KiB, 0}, {128 * KiB, 128 * KiB, 90}}));
+}
+
 // "-b implies -d": committing through a middle layer leaves top and middle as they were.
 TEST_F(ChainOperations, CommitIntoADeeperBaseKeepsTheUpperLayers) {
   qcow2("base.qcow2", 1 * MiB);
@@ -183,6 +197,25 @@ TEST_F(Convert, ExistingTargetIsZeroedUnlessTargetIsZero) {
       EXPECT_EQ(bytes("out.qcow2"), bytes("top.qcow2"));
       EXPECT_EQ(type_at("out.qcow2", 0), T::ZeroPlain);  // write-zeroes with MAY_UNMAP
     }
+  }
+}
+
+// -n over a written target: a source with 512-byte clusters answers block status at most
+// to an L2 slice end (64 entries = 32k), so each zero answer is shorter than the target's
+// 64k cluster; qcow2 cannot zero part of a cluster holding data and QEMU falls back to
+// writing zero bytes: the target stays data. With a 64k-cluster source the one zero answer
+// covers whole clusters, which become zero clusters. (ChainOperationsLiveProperty, seed
+// 143373057389902044, checked against qemu-img 7.2.)
+TEST_F(Convert, ExistingTargetKeepsDataWhereZeroAnswersAreShorterThanItsClusters) {
+  for (unsigned source_bits : {9u, 16u}) {
+    qcow2("src.qcow2", 256 * KiB, {}, ImageFormat::Qcow2, source_bits);
+    qcow2("out.qcow2", 256 * KiB);
+    write("out.qcow2", 0, 256 * KiB, 90);
+    ok(convert_image(s, {.source = "src.qcow2", .target = "out.qcow2", .existing = true}));
+    EXPECT_EQ(bytes("out.qcow2"), (std::vector<Extent<std::uint8_t>>{{0, 256 * KiB, 0}}));
+    EXPECT_EQ(types("out.qcow2"), (std::vector<std::tuple<u64, u64, T>>{
+                                      {0, 256 * KiB, source_bits == 9 ? T::Normal : T::ZeroPlain}}))
+        << "source cluster bits " << source_bits;
   }
 }
 
