@@ -39,18 +39,29 @@ function(chaincheck_fuzz_target name)
     if(EXISTS ${dict})
       list(APPEND args -dict=${dict})
     endif()
-    # fuzz/<NAME>/<NAME>_fuzzer.options (OSS-Fuzz format): every "name = value" is a flag.
+    # fuzz/<NAME>/<NAME>_fuzzer.options (OSS-Fuzz format), read as fuzz/campaign_env.sh
+    # reads it: every "name = value" of [libfuzzer] is a flag, of [asan] an ASAN_OPTIONS entry.
     set(options ${CMAKE_CURRENT_SOURCE_DIR}/${name}_fuzzer.options)
+    set(asan detect_leaks=1)
     if(EXISTS ${options})
-      file(STRINGS ${options} lines REGEX "^[a-z_]+ *= *[^ #]+")
+      file(STRINGS ${options} lines REGEX "^(\\[[a-z]+\\]|[a-z_]+ *= *[^ #]+)")
+      set(section "")
       foreach(line IN LISTS lines)
-        string(REGEX REPLACE "^([a-z_]+) *= *([^ #]+).*" "-\\1=\\2" flag "${line}")
-        list(APPEND args ${flag})
+        if(line MATCHES "^\\[([a-z]+)\\]")
+          set(section ${CMAKE_MATCH_1})
+          continue()
+        endif()
+        string(REGEX REPLACE "^([a-z_]+) *= *([^ #]+).*" "\\1=\\2" entry "${line}")
+        if(section STREQUAL "libfuzzer")
+          list(APPEND args -${entry})
+        elseif(section STREQUAL "asan")
+          string(APPEND asan ":${entry}")
+        endif()
       endforeach()
     endif()
     # Run over a scratch copy so the smoke run never writes into the source corpus.
     add_test(NAME fuzz_smoke_${name}
-             COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+             COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=${asan}
                      $<TARGET_FILE:${name}_fuzzer> ${args} ${CMAKE_CURRENT_BINARY_DIR}/scratch ${corpus} ${regressions})
     set_tests_properties(fuzz_smoke_${name} PROPERTIES LABELS fuzz-smoke TIMEOUT 120
                          FIXTURES_REQUIRED fuzz_scratch_${name})
