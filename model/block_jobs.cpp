@@ -25,11 +25,6 @@ void set_backing(ModelState& s, int image, const Image* base) {
   q.backing_format = base->format();
 }
 
-// A qcow2 layer answers at most to its L2 slice end; raw answers any length.
-u64 slice_end(const Image& img, u64 pos) {
-  return img.format() == ImageFormat::Qcow2 ? img.qcow2().l2_slice_end(pos) : ~u64{0};
-}
-
 // bdrv_is_allocated_above(layers[from], layers[last], include_base = true) as the jobs ask
 // it (want_zero = false): the first layer of from..last that allocates `off` answers with
 // its 1-based depth, 0 when none does. Each consulted layer cuts *pnum: a qcow2 layer at its
@@ -46,15 +41,13 @@ unsigned allocated_above(const ModelState& s, const Graph& g, const std::vector<
       *pnum = i == from ? 0 : n;
       return i == from ? 0 : depth;
     }
-    n = std::min(n, slice_end(img, off) - off);
     if (img.format() == ImageFormat::Raw) {
       *pnum = std::min(n, node_length(s, g, layers[i]) - off);
       return depth;
     }
-    u64 p = 0;
-    bool allocated = top_allocated(s, g, layers[i], off, n, &p);
-    n = std::min(n, p);
-    if (allocated) {
+    LayerAnswer a = layer_status_call(s, g, layers[i], off, n);
+    n = a.status.pnum;
+    if (a.status.flags & kAllocated) {
       *pnum = n;
       return depth;
     }
@@ -95,14 +88,10 @@ std::optional<OpError> stream_image(ModelState& s, const StreamOptions& o) {
     u64 n = 0;
     for (u64 off = 0; off < len; off += n) {
       n = std::min(kStreamChunk, len - off);
-      // Allocated in the top: nothing to copy (bdrv_is_allocated).
-      u64 pnum = 0;
-      const u64 top_end = slice_end(s.image(ti), off) - off;
-      if (top_allocated(s, g, g.root, off, n, &pnum)) {
-        n = std::min(pnum, top_end);
-        continue;
-      }
-      n = std::min(pnum, top_end);
+      // Allocated in the top: nothing to copy (bdrv_is_allocated, one call).
+      LayerAnswer top = layer_status_call(s, g, g.root, off, n);
+      n = top.status.pnum;
+      if (top.status.flags & kAllocated) continue;
       // Copy what the backing .. base_overlay allocate (bdrv_is_allocated_above, include_base);
       // past the end of the backing chain: done. The chunk ends where a consulted layer's
       // answer ends: copy-on-read rounds each chunk to the top's clusters and tests each
