@@ -1,6 +1,9 @@
 # cmake -DFUZZER=PATH -DWORK=DIR -P expect_ub_crash.cmake: runs the UB canary target on an
 # input that overflows and fails unless libFuzzer stopped on it (non-zero exit, UBSan's
 # report, a crash-* artifact).
+if(NOT EXISTS "${FUZZER}")
+  message(FATAL_ERROR "the canary target is not built: ${FUZZER}")
+endif()
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK}/corpus)
 file(WRITE ${WORK}/corpus/overflow "UU")
