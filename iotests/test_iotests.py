@@ -1,17 +1,19 @@
 """Runs every iotests/scenarios/*.sh through `chaincheck repro --normalize` and compares the
-annotated output with its golden NAME.out (a unified diff on mismatch; --update rewrites).
+annotated output with its golden NAME.out (a unified diff on mismatch, a missing NAME.out
+fails; either leaves NAME.out.bad; --update rewrites).
 
 Scenario header lines:
   # rule: <one sentence: the rule the scenario covers>        (required)
   # requires: <program> [<program> ...]                      (skipped with the reason if missing)
   # expect: clean | findings [KF-NNN ...]                    (exit status and known ids)
 """
-import difflib
 import pathlib
 import shutil
 import subprocess
 
 import pytest
+
+from conftest import check_golden
 
 HERE = pathlib.Path(__file__).resolve().parent
 SCENARIOS = sorted((HERE / "scenarios").glob("*.sh"))
@@ -40,14 +42,7 @@ def test_scenario(scenario, pytestconfig, exe):
     proc = subprocess.run([exe, "repro", "--normalize", str(scenario)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), f"chaincheck repro failed ({proc.returncode}):\n{proc.stderr}"
-    golden = scenario.with_suffix(".out")
-    if pytestconfig.getoption("--update") or not golden.exists():
-        golden.write_text(proc.stdout)
-    expected = golden.read_text()
-    if proc.stdout != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), proc.stdout.splitlines(True),
-                                            str(golden), "actual"))
-        pytest.fail(f"{scenario.name} differs from its golden output:\n{diff}")
+    check_golden(scenario.with_suffix(".out"), proc.stdout, pytestconfig.getoption("--update"))
     if expect[0] == "clean":
         assert proc.returncode == 0, f"expected clean, got findings:\n{proc.stdout[-2000:]}"
     else:

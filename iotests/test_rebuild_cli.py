@@ -7,6 +7,8 @@ import subprocess
 
 import pytest
 
+from conftest import check_golden
+
 HERE = pathlib.Path(__file__).resolve().parent
 CHAINS = sorted((HERE / "rebuild").glob("*.json"))
 
@@ -16,10 +18,7 @@ def test_rebuild_matches_golden_output(exe, chain, pytestconfig, tmp_path):
     env = dict(os.environ, TMPDIR=str(tmp_path))
     r = subprocess.run([exe, "rebuild", str(chain)], capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
-    golden = chain.with_suffix(".out")
-    if pytestconfig.getoption("--update"):
-        golden.write_text(r.stdout)
-    assert r.stdout == golden.read_text()
+    check_golden(chain.with_suffix(".out"), r.stdout, pytestconfig.getoption("--update"))
     assert list(tmp_path.iterdir()) == []
 
 
