@@ -3,7 +3,7 @@
 
 #include <fuzzer/FuzzedDataProvider.h>
 
-#include "model/scenario_generator.hpp"
+#include "model/generate/scenario_generator.hpp"
 
 namespace chaincheck::fuzz {
 

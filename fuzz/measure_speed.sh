@@ -3,7 +3,7 @@
 # (-seed=1, one process, the target's .options with its [asan] section) over a scratch copy
 # of corpus/TARGET, for RUNS executions or N seconds (e.g. 30s: a short campaign as
 # `./run fuzz` starts it);
-# prints exec/s and CPU seconds, for the speed goals in the README (issue 5). Needs the
+# prints exec/s and CPU seconds, for the speed goals in the README (Performance). Needs the
 # fuzz preset built.
 # CORPUS=DIR measures over another seed corpus (e.g. a warmed-up one: libFuzzer's entropic
 # bookkeeping dominates the first tens of thousands of runs from the small checked-in one);

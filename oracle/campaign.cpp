@@ -5,7 +5,7 @@
 
 #include "oracle/minimize.hpp"
 #include "oracle/rebuild_check.hpp"
-#include "oracle/reproducer.hpp"
+#include "oracle/reproducer_writer.hpp"
 
 namespace chaincheck::oracle {
 

@@ -11,9 +11,9 @@
 #include <memory>
 #include <optional>
 
-#include "model/model_system.hpp"
-#include "model/rebuild.hpp"
-#include "model/scenario_generator.hpp"
+#include "model/scenario/model_system.hpp"
+#include "model/scenario/rebuild.hpp"
+#include "model/generate/scenario_generator.hpp"
 #include "oracle/judge.hpp"
 #include "oracle/registry.hpp"
 
@@ -30,7 +30,7 @@ struct CampaignOptions {
   model::ModelFaults model_faults;  // test-only: a deliberately wrong model
   // Set: every scenario with a chain of 2+ layers is also rebuilt (oracle/rebuild_check).
   std::function<std::unique_ptr<model::ChainRebuilder>()> make_rebuilder;
-  // Set: every scenario with an export also asks the NbdkitBlocksize query (issue 7).
+  // Set: every scenario with an export also asks the NbdkitBlocksize query.
   bool nbdkit_second_server = false;
 };
 

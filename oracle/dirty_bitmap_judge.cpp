@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "model/projections/dirty_bitmap.hpp"
+#include "model/semantics/projections/dirty_bitmap.hpp"
 
 namespace chaincheck::oracle {
 

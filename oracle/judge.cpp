@@ -55,7 +55,7 @@ std::string base_text(std::uint32_t v) {
   if (v & model::kNbdZero) s += s.empty() ? "zero" : ",zero";
   return s.empty() ? "data" : s;
 }
-// Depths rounded to `align` with the sticky rule of model/rounding.hpp (shallowest non-zero).
+// Depths rounded to `align` with the sticky rule of model/semantics/rounding.hpp (shallowest non-zero).
 std::vector<NbdExtent> round_depths(const std::vector<NbdExtent>& in, u64 align) {
   if (align <= 1 || in.empty()) return in;
   std::vector<NbdExtent> out;
@@ -351,7 +351,7 @@ Verdict judge(const model::Observation& predicted, const model::Observation& obs
                          "the guest reads other bytes than the model predicts"));
   }
   add(div);
-  // The second NBD server in front of the same export (issue 7).
+  // The second NBD server in front of the same export.
   for (Finding& f : nbdkit_findings(predicted, observed, ctx, v)) v.findings.push_back(std::move(f));
   return v;
 }

@@ -2,7 +2,7 @@
 // every disagreement as exactly one of nbd-spec, content, cross-interface, model-divergence.
 #pragma once
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 #include "oracle/finding.hpp"
 
 namespace chaincheck::oracle {

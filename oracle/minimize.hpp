@@ -4,7 +4,7 @@
 
 #include <functional>
 
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::oracle {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 #include "oracle/finding.hpp"
 
 namespace chaincheck::oracle {

@@ -1,9 +1,9 @@
-// Judging the second NBD server (issue 7, the NbdkitBlocksize query): what nbdkit's nbd
+// Judging the second NBD server (the NbdkitBlocksize query): what nbdkit's nbd
 // plugin + blocksize filter sent in front of the export, by the NBD-spec checks, content
 // soundness, and against the model's sticky rounding of the model's base:allocation.
 #pragma once
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 #include "oracle/judge.hpp"
 
 namespace chaincheck::oracle {

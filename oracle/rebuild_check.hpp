@@ -3,7 +3,7 @@
 // base:allocation alone gets wrong must be exactly the bytes the model predicts.
 #pragma once
 
-#include "model/rebuild.hpp"
+#include "model/scenario/rebuild.hpp"
 #include "oracle/finding.hpp"
 
 namespace chaincheck::oracle {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <fstream>
 
-#include "model/scenario_json.hpp"
+#include "model/scenario/scenario_json.hpp"
 
 namespace chaincheck::oracle {
 

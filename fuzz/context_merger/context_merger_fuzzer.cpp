@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 
-#include "model/projections/nbd_contexts.hpp"
+#include "model/semantics/projections/nbd_contexts.hpp"
 
 using namespace chaincheck::model;
 

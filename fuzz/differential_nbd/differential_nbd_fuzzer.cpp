@@ -18,7 +18,7 @@
 #include "fuzz/differential_nbd/windowed_chain.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_system.hpp"
-#include "model/chain.hpp"
+#include "model/semantics/chain.hpp"
 #include "oracle/judge.hpp"
 #include "oracle/registry.hpp"
 

@@ -12,7 +12,7 @@
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
-#include "model/model_system.hpp"
+#include "model/scenario/model_system.hpp"
 
 namespace chaincheck::fuzz {
 

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <vector>
 
-#include "model/extent_map.hpp"
-#include "model/rounding.hpp"
+#include "model/semantics/extent_map.hpp"
+#include "model/semantics/rounding.hpp"
 
 using namespace chaincheck::model;
 

@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "fuzz/fdp_chooser.hpp"
-#include "model/model_system.hpp"
+#include "model/scenario/model_system.hpp"
 
 using namespace chaincheck::model;
 

@@ -5,7 +5,7 @@
 // both chains read back over NBD and compared byte by byte.
 #pragma once
 
-#include "model/rebuild.hpp"
+#include "model/scenario/rebuild.hpp"
 
 namespace chaincheck::impl {
 

@@ -10,9 +10,9 @@
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
-#include "model/observation.hpp"
-#include "model/projections/dirty_bitmap.hpp"
-#include "model/scenario.hpp"
+#include "model/scenario/observation.hpp"
+#include "model/semantics/projections/dirty_bitmap.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

@@ -7,7 +7,7 @@
 
 #include "impl/process/process.hpp"
 #include "impl/scenario/qemu_graph.hpp"
-#include "model/graph.hpp"
+#include "model/semantics/graph.hpp"
 
 namespace chaincheck::impl {
 

@@ -1,4 +1,4 @@
-// Block-job steps (model/block_job_steps.hpp) realised on a real qemu-storage-daemon: the
+// Block-job steps (model/scenario/block_job_steps.hpp) realised on a real qemu-storage-daemon: the
 // chain is added with blockdev-add (one node per layer, bottom first, as the headers name
 // it), the job runs to its end (BLOCK_JOB_COMPLETED, then the job's auto-dismiss), and the
 // daemon quits so every header is written before the next step.
@@ -6,7 +6,7 @@
 
 #include "impl/process/process.hpp"
 #include "impl/scenario/qemu_graph.hpp"
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

@@ -1,9 +1,9 @@
-// Chain-operation steps (model/chain_steps.hpp) realised with the real qemu-img.
+// Chain-operation steps (model/scenario/chain_steps.hpp) realised with the real qemu-img.
 #pragma once
 
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/scenario/qemu_graph.hpp"
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

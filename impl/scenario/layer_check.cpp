@@ -5,9 +5,9 @@
 #include "impl/qemu_tools/qemu_img.hpp"
 #include "impl/scenario/bitmap_check.hpp"
 #include "impl/qemu_tools/qemu_io.hpp"
-#include "model/chain.hpp"
-#include "model/scenario.hpp"
-#include "model/projections/qemu_img_map.hpp"
+#include "model/semantics/chain.hpp"
+#include "model/scenario/scenario.hpp"
+#include "model/semantics/projections/qemu_img_map.hpp"
 
 namespace chaincheck::impl {
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "impl/nbd/nbd_client.hpp"
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 

@@ -1,4 +1,4 @@
-// The second NBD server of the campaign (issue 7, the NbdkitBlocksize query): nbdkit's nbd
+// The second NBD server of the campaign (the NbdkitBlocksize query): nbdkit's nbd
 // plugin in front of a live qemu-nbd / qemu-storage-daemon export, behind its blocksize
 // filter, observed like the export itself (base:allocation as sent, every byte read back).
 #pragma once
@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 

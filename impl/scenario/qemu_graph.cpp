@@ -2,7 +2,7 @@
 
 #include <stdexcept>
 
-#include "model/sizes.hpp"
+#include "model/scenario/sizes.hpp"
 
 namespace chaincheck::impl {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

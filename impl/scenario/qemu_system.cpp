@@ -27,7 +27,7 @@
 #include "impl/scenario/qsd_export.hpp"
 #include "impl/scenario/runtime_bitmaps_real.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
-#include "model/projections/dirty_bitmap.hpp"
+#include "model/semantics/projections/dirty_bitmap.hpp"
 
 namespace chaincheck::impl {
 
@@ -181,7 +181,7 @@ void observe_nbd(const Scenario& s, const GraphSpec& g, const ImageFormats& form
     throw;
   }
   client.disconnect();
-  // The second server (issue 7): nbdkit in front of the same live export.
+  // The second server: nbdkit in front of the same live export.
   if (want_nbdkit) observe_through_nbdkit(qsd ? qsd->socket() : server->socket(), qsd ? qsd->export_name() : "", ws.path(), obs);
   if (qsd) qsd->stop();
   if (server) server->stop();

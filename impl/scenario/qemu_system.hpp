@@ -5,7 +5,7 @@
 
 #include <optional>
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 

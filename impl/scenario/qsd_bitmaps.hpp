@@ -13,7 +13,7 @@
 #include "impl/nbd/nbd_client.hpp"
 #include "impl/process/process.hpp"
 #include "impl/servers/storage_daemon.hpp"
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 

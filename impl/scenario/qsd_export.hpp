@@ -9,7 +9,7 @@
 
 #include "impl/scenario/qsd_graph.hpp"
 #include "impl/servers/storage_daemon.hpp"
-#include "model/operations.hpp"
+#include "model/semantics/operations.hpp"
 
 namespace chaincheck::impl {
 

@@ -1,11 +1,11 @@
-// The qmp-bitmaps step (model/runtime_bitmap_steps.hpp) on a real qemu-storage-daemon: the
+// The qmp-bitmaps step (model/scenario/runtime_bitmap_steps.hpp) on a real qemu-storage-daemon: the
 // image opened as node "top" with driver qcow2 and backing null, each command over QMP
 // (a refused one is noted and the session goes on, as the model's does), then quit so the
 // persistent bitmaps are stored before the next step.
 #pragma once
 
 #include "impl/process/process.hpp"
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl {
 

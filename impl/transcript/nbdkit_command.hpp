@@ -1,4 +1,4 @@
-// nbdkit in a transcript (issue 7, a second NBD server): the file plugin over an image the
+// nbdkit in a transcript (a second NBD server): the file plugin over an image the
 // transcript made, or the nbd plugin in front of an earlier qemu-nbd / qemu-storage-daemon
 // socket, behind nbdkit's blocksize or blocksize-policy filter. Anything else is refused
 // with the line named: chaincheck only models these.

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdint>
 
-#include "model/sizes.hpp"
+#include "model/scenario/sizes.hpp"
 
 namespace chaincheck::impl {
 

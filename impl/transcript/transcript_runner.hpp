@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "impl/transcript/transcript.hpp"
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 

@@ -2,9 +2,9 @@
 // extents per layer, and a full map of a 4 TiB image with 1,000,000 extents.
 #include <benchmark/benchmark.h>
 
-#include "model/chain.hpp"
-#include "model/operations.hpp"
-#include "model/projections/qemu_img_map.hpp"
+#include "model/semantics/chain.hpp"
+#include "model/semantics/operations.hpp"
+#include "model/semantics/projections/qemu_img_map.hpp"
 
 namespace chaincheck::model {
 namespace {

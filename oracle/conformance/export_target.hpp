@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::oracle::conformance {
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "model/projections/nbd_contexts.hpp"
+#include "model/semantics/projections/nbd_contexts.hpp"
 
 namespace chaincheck::oracle::conformance {
 

@@ -3,7 +3,7 @@
 #include <set>
 #include <sstream>
 
-#include "model/rounding.hpp"
+#include "model/semantics/rounding.hpp"
 #include "oracle/nbd_spec.hpp"
 
 namespace chaincheck::oracle::conformance {

@@ -1,16 +1,16 @@
-// The second NBD server compared (issue 7): three answers for base:allocation of one chain
+// The second NBD server compared: three answers for base:allocation of one chain
 // at one alignment, side by side, each judged by the same NBD-spec checks with the
 // alignment as the minimum block size:
 //   qemu     - what QEMU sends under blkdebug align=N (passes precise sub-N status through);
 //   nbdkit   - nbdkit's blocksize filter minblock=N over an NBD connection to qemu-nbd;
-//   model    - the model's sticky rounding (model/rounding.hpp round_sticky, seed 002 rules)
+//   model    - the model's sticky rounding (model/semantics/rounding.hpp round_sticky, seed 002 rules)
 //              of the precise answer (qemu-nbd without any filter).
 #pragma once
 
 #include <string>
 #include <vector>
 
-#include "model/projections/nbd_contexts.hpp"
+#include "model/semantics/projections/nbd_contexts.hpp"
 #include "oracle/finding.hpp"
 
 namespace chaincheck::oracle::conformance {

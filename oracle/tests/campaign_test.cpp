@@ -1,5 +1,5 @@
 #include "oracle/campaign.hpp"
-#include "model/scenario_json.hpp"
+#include "model/scenario/scenario_json.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

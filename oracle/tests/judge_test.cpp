@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "model/model_system.hpp"
+#include "model/scenario/model_system.hpp"
 #include "oracle/registry.hpp"
 
 namespace chaincheck::oracle {

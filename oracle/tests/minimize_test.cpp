@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "model/scenario_json.hpp"
-#include "model/tests/rc_chooser.hpp"
+#include "model/scenario/scenario_json.hpp"
+#include "model/generate/tests/rc_chooser.hpp"
 #include "oracle/minimize.hpp"
 
 namespace chaincheck::oracle::testing {

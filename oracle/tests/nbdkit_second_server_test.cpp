@@ -4,12 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "impl/transcript/transcript.hpp"
-#include "model/model_system.hpp"
-#include "model/nbdkit_stack.hpp"
-#include "model/scenario_json.hpp"
+#include "model/scenario/model_system.hpp"
+#include "model/scenario/nbdkit_stack.hpp"
+#include "model/scenario/scenario_json.hpp"
 #include "oracle/judge.hpp"
 #include "oracle/nbdkit_judge.hpp"
-#include "oracle/reproducer.hpp"
+#include "oracle/reproducer_writer.hpp"
 
 namespace chaincheck::oracle {
 namespace {

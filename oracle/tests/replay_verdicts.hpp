@@ -13,8 +13,8 @@
 #include "impl/transcript/transcript_runner.hpp"
 #include "oracle/campaign.hpp"
 #include "oracle/registry.hpp"
-#include "oracle/repro.hpp"
-#include "oracle/reproducer.hpp"
+#include "oracle/transcript_replay.hpp"
+#include "oracle/reproducer_writer.hpp"
 
 namespace chaincheck::oracle::testing {
 

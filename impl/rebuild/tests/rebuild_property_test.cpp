@@ -8,8 +8,8 @@
 
 #include "impl/rebuild/qemu_rebuilder.hpp"
 #include "impl/scenario/qemu_system.hpp"
-#include "model/rebuild_generator.hpp"
-#include "model/tests/rc_chooser.hpp"
+#include "model/generate/rebuild_generator.hpp"
+#include "model/generate/tests/rc_chooser.hpp"
 #include "oracle/rebuild_check.hpp"
 
 namespace chaincheck::impl {

@@ -1,7 +1,7 @@
 // Seed 004's chain as a scenario: base.raw = ABC-, top.qcow2 = -D0- (write -z at 128k).
 #pragma once
 
-#include "model/scenario.hpp"
+#include "model/scenario/scenario.hpp"
 
 namespace chaincheck::impl::testing {
 

@@ -1,6 +1,6 @@
 // QMP active block-commit on qemu-storage-daemon against the model: the job reaches READY,
 // block-job-complete pivots it, and every layer's header, qemu-img map and content must then
-// be what the model predicts (model/active_commit.cpp).
+// be what the model predicts (model/semantics/active_commit.cpp).
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>

@@ -7,7 +7,7 @@
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
 #include "impl/servers/storage_daemon.hpp"
-#include "model/observation.hpp"
+#include "model/scenario/observation.hpp"
 
 namespace chaincheck::impl {
 namespace {

@@ -1,6 +1,6 @@
 // Persistent dirty bitmaps through chain operations, block jobs and filter graphs, against
 // the real QEMU: after each case every layer's bitmaps (names, granularity, enabled, dirty
-// ranges over NBD) and data must be what the model says (model/bitmap_effects.hpp).
+// ranges over NBD) and data must be what the model says (model/semantics/bitmap_effects.hpp).
 #include <gtest/gtest.h>
 
 #include "impl/nbd/nbd_client.hpp"
@@ -9,8 +9,8 @@
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qsd_export.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
-#include "model/filter_effects.hpp"
-#include "model/projections/dirty_bitmap.hpp"
+#include "model/semantics/filter_effects.hpp"
+#include "model/semantics/projections/dirty_bitmap.hpp"
 
 namespace chaincheck::impl {
 namespace {

@@ -6,7 +6,7 @@
 
 #include "impl/scenario/tests/kf045.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
-#include "model/block_job_generator.hpp"
+#include "model/generate/block_job_generator.hpp"
 
 namespace chaincheck::impl {
 namespace {

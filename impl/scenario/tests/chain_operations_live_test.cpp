@@ -9,11 +9,11 @@
 #include "impl/scenario/tests/kf045.hpp"
 #include "impl/scenario/tests/step_differences.hpp"
 #include "impl/scenario/qemu_system.hpp"
-#include "model/chain.hpp"
-#include "model/block_job_generator.hpp"
-#include "model/chain_step_generator.hpp"
-#include "model/model_system.hpp"
-#include "model/tests/rc_chooser.hpp"
+#include "model/semantics/chain.hpp"
+#include "model/generate/block_job_generator.hpp"
+#include "model/generate/chain_step_generator.hpp"
+#include "model/scenario/model_system.hpp"
+#include "model/generate/tests/rc_chooser.hpp"
 
 namespace chaincheck::impl {
 namespace {

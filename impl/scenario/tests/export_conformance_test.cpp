@@ -17,8 +17,8 @@
 #include "impl/servers/nbdkit_server.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
 #include "impl/servers/storage_daemon.hpp"
-#include "model/chain.hpp"
-#include "model/model_system.hpp"
+#include "model/semantics/chain.hpp"
+#include "model/scenario/model_system.hpp"
 #include "oracle/judge.hpp"
 
 namespace chaincheck::impl {

@@ -18,7 +18,7 @@
 #include "impl/scenario/nbd_observation.hpp"
 #include "impl/scenario/qemu_system.hpp"
 #include "impl/servers/qemu_nbd_server.hpp"
-#include "model/model_system.hpp"
+#include "model/scenario/model_system.hpp"
 #include "oracle/judge.hpp"
 
 namespace chaincheck::impl {

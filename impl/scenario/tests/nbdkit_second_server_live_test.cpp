@@ -1,4 +1,4 @@
-// nbdkit as a second NBD server (issue 7): in repro transcripts (file and nbd plugins,
+// nbdkit as a second NBD server: in repro transcripts (file and nbd plugins,
 // blocksize and blocksize-policy filters) and in the campaign (the NbdkitBlocksize query),
 // judged against the model's sticky rounding; reproducers replay the nbdkit line.
 #include <gtest/gtest.h>
@@ -9,12 +9,12 @@
 #include "impl/scenario/qemu_system.hpp"
 #include "impl/transcript/transcript.hpp"
 #include "impl/transcript/transcript_runner.hpp"
-#include "model/scenario_generator.hpp"
-#include "model/scenario_json.hpp"
+#include "model/generate/scenario_generator.hpp"
+#include "model/scenario/scenario_json.hpp"
 #include "oracle/campaign.hpp"
 #include "oracle/registry.hpp"
-#include "oracle/repro.hpp"
-#include "oracle/reproducer.hpp"
+#include "oracle/transcript_replay.hpp"
+#include "oracle/reproducer_writer.hpp"
 
 namespace chaincheck::impl {
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "impl/scenario/tests/step_differences.hpp"
-#include "model/runtime_bitmap_generator.hpp"
-#include "model/scenario_json.hpp"
+#include "model/generate/runtime_bitmap_generator.hpp"
+#include "model/scenario/scenario_json.hpp"
 #include "oracle/campaign.hpp"
 #include "oracle/registry.hpp"
 

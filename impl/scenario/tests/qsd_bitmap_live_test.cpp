@@ -7,9 +7,9 @@
 
 #include "impl/scenario/qemu_system.hpp"
 #include "impl/scenario/qsd_bitmaps.hpp"
-#include "model/bitmaps.hpp"
-#include "model/chain.hpp"
-#include "model/projections/dirty_bitmap.hpp"
+#include "model/semantics/bitmaps.hpp"
+#include "model/semantics/chain.hpp"
+#include "model/semantics/projections/dirty_bitmap.hpp"
 #include "oracle/campaign.hpp"
 #include "oracle/registry.hpp"
 

@@ -11,12 +11,12 @@
 #include <set>
 
 #include "impl/scenario/qemu_system.hpp"
-#include "model/scenario_json.hpp"
+#include "model/scenario/scenario_json.hpp"
 #include "impl/transcript/transcript.hpp"
 #include "impl/transcript/transcript_runner.hpp"
 #include "oracle/campaign.hpp"
-#include "oracle/repro.hpp"
-#include "oracle/reproducer.hpp"
+#include "oracle/transcript_replay.hpp"
+#include "oracle/reproducer_writer.hpp"
 #include "oracle/registry.hpp"
 
 namespace chaincheck::impl {

@@ -10,10 +10,10 @@
 #include "impl/process/process.hpp"
 #include "impl/scenario/layer_check.hpp"
 #include "impl/scenario/qemu_system.hpp"
-#include "model/bitmap_generator.hpp"
-#include "model/chain_step_generator.hpp"
-#include "model/model_system.hpp"
-#include "model/scenario_generator.hpp"
+#include "model/generate/bitmap_generator.hpp"
+#include "model/generate/chain_step_generator.hpp"
+#include "model/scenario/model_system.hpp"
+#include "model/generate/scenario_generator.hpp"
 
 namespace chaincheck::impl {
 
@@ -96,7 +96,7 @@ inline GeneratorConfig plain_chain_config() {
 
 // Persistent bitmaps on some qcow2 layers (added right after each is created, so the
 // layer's writes mark them) and, for a convert into qcow2, sometimes --bitmaps: the chain
-// step or job then has bitmaps to keep, mark or copy (model/bitmap_effects.hpp). Call
+// step or job then has bitmaps to keep, mark or copy (model/semantics/bitmap_effects.hpp). Call
 // before the chain step is added; `after_step` after it.
 inline void add_random_bitmaps(Chooser& c, Scenario& sc, const std::vector<GeneratedLayer>& layers) {
   for (std::size_t i = 0; i < layers.size(); ++i)

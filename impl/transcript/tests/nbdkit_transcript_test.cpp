@@ -1,4 +1,4 @@
-// nbdkit lines in transcripts (issue 7): the file and nbd plugins, the blocksize and
+// nbdkit lines in transcripts: the file and nbd plugins, the blocksize and
 // blocksize-policy filters; everything else refused with the line named.
 #include <gtest/gtest.h>
 

@@ -11,7 +11,7 @@
 #include "impl/servers/qemu_nbd_server.hpp"
 #include "impl/servers/storage_daemon.hpp"
 #include "impl/servers/tests/live_support.hpp"
-#include "oracle/cli/nbd_uri_target.hpp"
+#include "cli/nbd_uri_target.hpp"
 #include "oracle/conformance/conformance.hpp"
 
 namespace chaincheck::oracle::conformance {

@@ -1,10 +1,10 @@
-// The second NBD server compared (issue 7): seed 002's chain (512-byte clusters under a
+// The second NBD server compared: seed 002's chain (512-byte clusters under a
 // 64 KiB-cluster overlay) at align 4096, served by qemu-nbd under blkdebug, by nbdkit's
 // blocksize filter over qemu-nbd, and rounded by the model's sticky rules.
 #include <gtest/gtest.h>
 
 #include "impl/servers/tests/live_support.hpp"
-#include "oracle/cli/rounding_runner.hpp"
+#include "cli/rounding_runner.hpp"
 
 namespace chaincheck::oracle::conformance {
 namespace {
